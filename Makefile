@@ -1,0 +1,45 @@
+# trail: PGXS build.  `make && make install`, then `make installcheck`
+# against a running server (scripts/test does all of it with a throwaway
+# server).
+
+MODULE_big = trail
+EXTENSION = trail
+DATA = sql/trail--1.0.sql
+PGFILEDESC = "trail - query AWS CloudTrail log files with SQL"
+
+OBJS = \
+	src/byte_source.o \
+	src/json_scan.o \
+	src/record_stream.o \
+	src/convert.o \
+	src/columns.o \
+	src/decode.o \
+	src/s3_layout.o \
+	src/file_walk.o \
+	src/scan.o \
+	src/projection.o \
+	src/functions.o \
+	src/trail.o
+
+# One test file per topic; keep this list in step with sql/*.sql
+# (scripts/check-schedule fails the build of the tests otherwise).
+REGRESS = \
+	input_shapes \
+	columns \
+	event_category \
+	edge_cases \
+	bad_input \
+	skip_mode \
+	files \
+	directory \
+	privileges \
+	projection
+
+REGRESS_OPTS = --inputdir=. --load-extension=trail
+
+PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags zlib)
+SHLIB_LINK = $(shell pkg-config --libs zlib)
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
