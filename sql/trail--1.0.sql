@@ -1,0 +1,102 @@
+/* trail--1.0.sql: query AWS CloudTrail log files with SQL */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION trail" to load this file. \quit
+
+CREATE TYPE @extschema@.event_category AS ENUM (
+    'Management', 'Data', 'Insight', 'NetworkActivity'
+);
+COMMENT ON TYPE @extschema@.event_category IS
+'CloudTrail event category: eventCategory, or derived from the record when absent (records before eventVersion 1.07)';
+
+CREATE TYPE @extschema@.event AS (
+    event_time timestamptz,
+    event_version text,
+    event_source text,
+    event_name text,
+    aws_region text,
+    event_category @extschema@.event_category,
+    event_type text,
+    read_only boolean,
+    management_event boolean,
+    source_ip_address text,
+    source_ip inet,
+    user_agent text,
+    error_code text,
+    error_message text,
+    request_id text,
+    event_id uuid,
+    shared_event_id uuid,
+    api_version text,
+    recipient_account_id text,
+    vpc_endpoint_id text,
+    vpc_endpoint_account_id text,
+    user_identity jsonb,
+    user_type text,
+    principal_id text,
+    user_arn text,
+    account_id text,
+    access_key_id text,
+    user_name text,
+    invoked_by text,
+    session_issuer_type text,
+    session_issuer_arn text,
+    session_issuer_user_name text,
+    mfa_authenticated boolean,
+    session_created_at timestamptz,
+    request_parameters jsonb,
+    response_elements jsonb,
+    additional_event_data jsonb,
+    service_event_details jsonb,
+    resources jsonb,
+    tls_details jsonb,
+    addendum jsonb,
+    edge_device_details jsonb,
+    insight_details jsonb,
+    session_credential_from_console boolean,
+    source_file text,
+    record_index integer,
+    raw json
+);
+COMMENT ON TYPE @extschema@.event IS
+'One CloudTrail event as a row with typed columns';
+
+CREATE FUNCTION @extschema@.read(location text,
+                                 recursive boolean DEFAULT true,
+                                 on_error text DEFAULT 'stop')
+RETURNS SETOF @extschema@.event
+AS 'MODULE_PATHNAME', 'trail_read'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED ROWS 10000;
+COMMENT ON FUNCTION @extschema@.read(text, boolean, text) IS
+'The CloudTrail events in a file or a directory tree on the server';
+REVOKE ALL ON FUNCTION @extschema@.read(text, boolean, text) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.parse(document text)
+RETURNS SETOF @extschema@.event
+AS 'MODULE_PATHNAME', 'trail_parse_text'
+LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION @extschema@.parse(text) IS
+'The CloudTrail events in a document (any shape trail.read accepts)';
+
+CREATE FUNCTION @extschema@.parse(document bytea)
+RETURNS SETOF @extschema@.event
+AS 'MODULE_PATHNAME', 'trail_parse_bytea'
+LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION @extschema@.parse(bytea) IS
+'The CloudTrail events in a document, which may be gzip-compressed';
+
+CREATE FUNCTION @extschema@.files(location text,
+                                  recursive boolean DEFAULT true,
+                                  OUT path text,
+                                  OUT kind text,
+                                  OUT organization_id text,
+                                  OUT account_id text,
+                                  OUT region text,
+                                  OUT delivered_at timestamptz,
+                                  OUT size_bytes bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'trail_files'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED ROWS 1000;
+COMMENT ON FUNCTION @extschema@.files(text, boolean) IS
+'The files under a location and what the CloudTrail S3 key layout says about each';
+REVOKE ALL ON FUNCTION @extschema@.files(text, boolean) FROM PUBLIC;

@@ -1,0 +1,437 @@
+/*-------------------------------------------------------------------------
+ *
+ * byte_source.c
+ *	  A file or a memory buffer as a stream of bytes.  gzip is recognised
+ *	  by its magic bytes, not by the file name, and inflated on the way:
+ *	  concatenated members (Firehose) and gzip inside gzip (CloudWatch Logs
+ *	  payloads stored by Firehose) are both handled.
+ *
+ * This is the only file that sees zlib.  zlib allocates through palloc in
+ * the source's memory context, so an ERROR anywhere frees it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "miscadmin.h"
+#include "storage/fd.h"
+#include "utils/memutils.h"
+
+/* How many gzip layers we peel before calling the input hostile */
+#define TRAIL_MAX_GZIP_LAYERS 4
+
+#define TRAIL_INPUT_CHUNK (256 * 1024)
+
+typedef enum LayerKind
+{
+	LAYER_FILE,
+	LAYER_MEMORY,
+	LAYER_GUNZIP
+} LayerKind;
+
+typedef struct Layer
+{
+	LayerKind	kind;
+	struct Layer *below;
+
+	/* bytes read ahead while sniffing, handed out before anything else */
+	char		peek[2];
+	int			npeek;
+	int			peekpos;
+
+	/* LAYER_FILE */
+	int			fd;
+
+	/* LAYER_MEMORY */
+	const char *data;
+	size_t		len;
+	size_t		pos;
+
+	/* LAYER_GUNZIP */
+	z_stream	zs;
+	char	   *inbuf;
+	bool		in_member;		/* between a member's header and its end */
+	bool		below_eof;
+	int64		members;
+} Layer;
+
+struct TrailSource
+{
+	MemoryContext cxt;
+	Layer	   *top;
+	int			gzip_layers;
+};
+
+static ssize_t layer_read(Layer *layer, char *buf, size_t len, TrailError *err);
+
+static voidpf
+zalloc_palloc(voidpf opaque, uInt items, uInt size)
+{
+	return MemoryContextAlloc((MemoryContext) opaque, (Size) items * size);
+}
+
+static void
+zfree_palloc(voidpf opaque, voidpf address)
+{
+	pfree(address);
+}
+
+/*
+ * Read from the layer below until buf holds len bytes or the layer ends.
+ */
+static ssize_t
+layer_read_full(Layer *layer, char *buf, size_t len, TrailError *err)
+{
+	size_t		got = 0;
+
+	while (got < len)
+	{
+		ssize_t		n = layer_read(layer, buf + got, len - got, err);
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+static ssize_t
+file_read(Layer *layer, char *buf, size_t len, TrailError *err)
+{
+	for (;;)
+	{
+		ssize_t		n = read(layer->fd, buf, len);
+
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+		{
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
+		err->saved_errno = errno;
+		trail_error_set(err, 0, "could not read file");
+		return -1;
+	}
+}
+
+static ssize_t
+memory_read(Layer *layer, char *buf, size_t len)
+{
+	size_t		n = Min(len, layer->len - layer->pos);
+
+	memcpy(buf, layer->data + layer->pos, n);
+	layer->pos += n;
+	return n;
+}
+
+/*
+ * Make sure the gunzip layer has input; false at the end of the layer below.
+ */
+static bool
+gunzip_fill(Layer *layer, TrailError *err)
+{
+	ssize_t		n;
+
+	if (layer->zs.avail_in > 0)
+		return true;
+	if (layer->below_eof)
+		return false;
+	n = layer_read(layer->below, layer->inbuf, TRAIL_INPUT_CHUNK, err);
+	if (n < 0)
+		return false;
+	if (n == 0)
+	{
+		layer->below_eof = true;
+		return false;
+	}
+	layer->zs.next_in = (Bytef *) layer->inbuf;
+	layer->zs.avail_in = (uInt) n;
+	return true;
+}
+
+static ssize_t
+gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
+{
+	for (;;)
+	{
+		int			rc;
+		size_t		produced;
+
+		CHECK_FOR_INTERRUPTS();
+
+		if (!gunzip_fill(layer, err))
+		{
+			if (err->sqlerrcode != 0 || err->message != NULL)
+				return -1;
+			if (layer->in_member)
+			{
+				trail_error_set(err, ERRCODE_DATA_CORRUPTED,
+								"compressed data is truncated");
+				trail_error_detail(err, "The gzip stream ends before its last member is complete.");
+				return -1;
+			}
+			return 0;
+		}
+
+		if (!layer->in_member)
+		{
+			/*
+			 * Between members.  Another member must start with the gzip magic;
+			 * zero bytes padding the end are tolerated, as gzip(1) does.
+			 */
+			if (layer->zs.next_in[0] == 0)
+			{
+				while (layer->zs.avail_in > 0 && layer->zs.next_in[0] == 0)
+				{
+					layer->zs.next_in++;
+					layer->zs.avail_in--;
+				}
+				continue;
+			}
+			if (layer->zs.next_in[0] != 0x1f ||
+				(layer->zs.avail_in > 1 && layer->zs.next_in[1] != 0x8b))
+			{
+				trail_error_set(err, ERRCODE_DATA_CORRUPTED,
+								"unexpected data after the end of the compressed data");
+				trail_error_detail(err, "Bytes after gzip member %lld are not another gzip member.",
+								   (long long) layer->members);
+				return -1;
+			}
+			if (inflateReset(&layer->zs) != Z_OK)
+				elog(ERROR, "could not reset zlib stream");
+			layer->in_member = true;
+		}
+
+		layer->zs.next_out = (Bytef *) buf;
+		layer->zs.avail_out = (uInt) len;
+		rc = inflate(&layer->zs, Z_NO_FLUSH);
+		produced = len - layer->zs.avail_out;
+
+		switch (rc)
+		{
+			case Z_STREAM_END:
+				layer->in_member = false;
+				layer->members++;
+				break;
+			case Z_OK:
+			case Z_BUF_ERROR:
+				break;
+			case Z_MEM_ERROR:
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory while inflating gzip data")));
+				break;
+			default:
+				trail_error_set(err, ERRCODE_DATA_CORRUPTED,
+								"compressed data is corrupt");
+				trail_error_detail(err, "zlib reports: %s.",
+								   layer->zs.msg ? layer->zs.msg : "unknown error");
+				return -1;
+		}
+		if (produced > 0)
+			return produced;
+	}
+}
+
+static ssize_t
+layer_read(Layer *layer, char *buf, size_t len, TrailError *err)
+{
+	if (layer->peekpos < layer->npeek)
+	{
+		size_t		n = Min(len, (size_t) (layer->npeek - layer->peekpos));
+		ssize_t		more;
+
+		memcpy(buf, layer->peek + layer->peekpos, n);
+		layer->peekpos += n;
+		if (n == len)
+			return n;
+		/* go on reading, so that callers see more than the peeked bytes */
+		more = layer_read(layer, buf + n, len - n, err);
+		return more < 0 ? -1 : (ssize_t) n + more;
+	}
+	switch (layer->kind)
+	{
+		case LAYER_FILE:
+			return file_read(layer, buf, len, err);
+		case LAYER_MEMORY:
+			return memory_read(layer, buf, len);
+		case LAYER_GUNZIP:
+			return gunzip_read(layer, buf, len, err);
+	}
+	return -1;
+}
+
+static Layer *
+push_gunzip(TrailSource *src, Layer *below)
+{
+	Layer	   *layer = palloc0(sizeof(Layer));
+
+	layer->kind = LAYER_GUNZIP;
+	layer->below = below;
+	layer->inbuf = palloc(TRAIL_INPUT_CHUNK);
+	layer->zs.zalloc = zalloc_palloc;
+	layer->zs.zfree = zfree_palloc;
+	layer->zs.opaque = (voidpf) src->cxt;
+	/* 16 + MAX_WBITS: gzip only; the magic bytes were already seen */
+	if (inflateInit2(&layer->zs, 16 + MAX_WBITS) != Z_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not initialize zlib: %s",
+						layer->zs.msg ? layer->zs.msg : "unknown error")));
+	layer->in_member = false;
+	return layer;
+}
+
+/*
+ * Peel gzip layers off the bottom layer: while the bytes start with the gzip
+ * magic, put a gunzip layer on top.  Returns false on a read error.
+ */
+static bool
+sniff_layers(TrailSource *src, TrailError *err)
+{
+	for (;;)
+	{
+		Layer	   *top = src->top;
+		ssize_t		n;
+
+		n = layer_read_full(top, top->peek, 2, err);
+		if (n < 0)
+			return false;
+		top->npeek = (int) n;
+		top->peekpos = 0;
+		if (n < 2 || (unsigned char) top->peek[0] != 0x1f ||
+			(unsigned char) top->peek[1] != 0x8b)
+			return true;
+		if (src->gzip_layers >= TRAIL_MAX_GZIP_LAYERS)
+		{
+			trail_error_set(err, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+							"gzip data is nested more than %d levels deep",
+							TRAIL_MAX_GZIP_LAYERS);
+			return false;
+		}
+		src->top = push_gunzip(src, top);
+		src->gzip_layers++;
+	}
+}
+
+static TrailSource *
+source_create(void)
+{
+	MemoryContext cxt;
+	TrailSource *src;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "trail byte source",
+								ALLOCSET_DEFAULT_SIZES);
+	src = MemoryContextAllocZero(cxt, sizeof(TrailSource));
+	src->cxt = cxt;
+	return src;
+}
+
+/*
+ * Open a file.  Returns NULL with err filled when it cannot be opened or its
+ * first bytes cannot be read.
+ */
+TrailSource *
+trail_source_open_file(const char *path, TrailError *err)
+{
+	TrailSource *src = source_create();
+	MemoryContext old = MemoryContextSwitchTo(src->cxt);
+	Layer	   *layer;
+	int			fd;
+
+	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+	{
+		err->saved_errno = errno;
+		trail_error_set(err, 0, "could not open file");
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(src->cxt);
+		return NULL;
+	}
+	layer = palloc0(sizeof(Layer));
+	layer->kind = LAYER_FILE;
+	layer->fd = fd;
+	src->top = layer;
+
+	if (!sniff_layers(src, err))
+	{
+		MemoryContextSwitchTo(old);
+		trail_source_close(src);
+		return NULL;
+	}
+	MemoryContextSwitchTo(old);
+	return src;
+}
+
+/*
+ * A source over bytes already in memory (trail.parse).  The bytes must stay
+ * valid until the source is closed.
+ */
+TrailSource *
+trail_source_open_memory(const char *data, size_t len)
+{
+	TrailSource *src = source_create();
+	MemoryContext old = MemoryContextSwitchTo(src->cxt);
+	Layer	   *layer;
+	TrailError	err = {0};
+
+	layer = palloc0(sizeof(Layer));
+	layer->kind = LAYER_MEMORY;
+	layer->fd = -1;
+	layer->data = data;
+	layer->len = len;
+	src->top = layer;
+	/* reading memory cannot fail, but peeling too many layers can */
+	if (!sniff_layers(src, &err))
+		ereport(ERROR,
+				(errcode(err.sqlerrcode),
+				 errmsg("%s", err.message)));
+	MemoryContextSwitchTo(old);
+	return src;
+}
+
+/*
+ * Read up to len bytes of the decoded stream into buf.  Returns the number
+ * of bytes read, 0 at the end, or -1 with err filled.
+ */
+ssize_t
+trail_source_read(TrailSource *src, char *buf, size_t len, TrailError *err)
+{
+	ssize_t		n;
+	MemoryContext old = MemoryContextSwitchTo(src->cxt);
+
+	n = layer_read(src->top, buf, len, err);
+	MemoryContextSwitchTo(old);
+	return n;
+}
+
+int
+trail_source_gzip_layers(TrailSource *src)
+{
+	return src->gzip_layers;
+}
+
+/*
+ * Close the file and free everything, zlib state included.
+ */
+void
+trail_source_close(TrailSource *src)
+{
+	Layer	   *layer;
+
+	for (layer = src->top; layer != NULL; layer = layer->below)
+	{
+		if (layer->kind == LAYER_GUNZIP)
+			inflateEnd(&layer->zs);
+		else if (layer->kind == LAYER_FILE && layer->fd >= 0)
+			CloseTransientFile(layer->fd);
+	}
+	MemoryContextDelete(src->cxt);
+}

@@ -1,0 +1,625 @@
+/*-------------------------------------------------------------------------
+ *
+ * decode.c
+ *	  A record's bytes -> the values of the trail.event columns a query
+ *	  needs, and nothing more: a count(*) builds no value at all, a query on
+ *	  three text columns builds three texts.
+ *
+ * Free-form fields (requestParameters, ...) go to PostgreSQL's own jsonb
+ * input as the bytes they were written with, so numbers and key order rules
+ * are exactly jsonb's.  JSON null gives SQL NULL, like a missing field.
+ *
+ * What PostgreSQL cannot store (\u0000, unpaired surrogates) becomes U+FFFD
+ * in text and jsonb values; the count is kept for the end-of-scan notice,
+ * and the raw column keeps the original bytes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+
+#define MAX_TOP_KEYS 40
+#define MAX_KEY_LEN 48
+#define MAX_SAME_LEN 8
+#define MAX_NESTED 4
+
+typedef enum TrailCategory
+{
+	CATEGORY_MANAGEMENT,
+	CATEGORY_DATA,
+	CATEGORY_INSIGHT,
+	CATEGORY_NETWORK_ACTIVITY,
+	NUM_CATEGORIES
+} TrailCategory;
+
+static const char *const category_labels[NUM_CATEGORIES] = {
+	"Management", "Data", "Insight", "NetworkActivity"
+};
+
+/* a nested object found while decoding one record (userIdentity, ...) */
+typedef struct NestedObject
+{
+	int			depth;
+	const char *const *path;
+	bool		valid;
+	bool		present;		/* false: absent or null on the way */
+	TrailMemberIndex index;
+} NestedObject;
+
+struct TrailDecoder
+{
+	MemoryContext cxt;			/* where the decoder and its indexes live */
+	bool		needed[TRAIL_NCOLUMNS];
+	bool		convert_encoding;	/* server encoding is not UTF-8 */
+	Datum		categories[NUM_CATEGORIES];
+
+	/* the top-level keys we look at, and where each record put them */
+	int			nkeys;
+	const char *keys[MAX_TOP_KEYS];
+	int			keylens[MAX_TOP_KEYS];
+	TrailSlice	slots[MAX_TOP_KEYS];
+	int			bylen[MAX_KEY_LEN][MAX_SAME_LEN];
+	int			nbylen[MAX_KEY_LEN];
+	int			column_key[TRAIL_NCOLUMNS];
+
+	/* keys consulted to derive eventCategory */
+	int			key_category,
+				key_insight,
+				key_event_type,
+				key_management,
+				key_source,
+				key_name;
+
+	NestedObject nested[MAX_NESTED];
+	int			nnested;
+
+	int64		replaced;
+};
+
+static int
+add_key(TrailDecoder *dec, const char *key)
+{
+	int			i;
+	int			len = strlen(key);
+
+	for (i = 0; i < dec->nkeys; i++)
+	{
+		if (strcmp(dec->keys[i], key) == 0)
+			return i;
+	}
+	if (dec->nkeys >= MAX_TOP_KEYS || len >= MAX_KEY_LEN ||
+		dec->nbylen[len] >= MAX_SAME_LEN)
+		elog(ERROR, "trail: too many record keys");
+	dec->keys[dec->nkeys] = key;
+	dec->keylens[dec->nkeys] = len;
+	dec->bylen[len][dec->nbylen[len]++] = dec->nkeys;
+	return dec->nkeys++;
+}
+
+/*
+ * A decoder for the columns marked in needed[].  category_type is the OID of
+ * trail.event_category.
+ */
+TrailDecoder *
+trail_decoder_create(const bool *needed, Oid category_type)
+{
+	TrailDecoder *dec = palloc0(sizeof(TrailDecoder));
+	int			i;
+
+	dec->cxt = CurrentMemoryContext;
+	memcpy(dec->needed, needed, sizeof(dec->needed));
+	dec->convert_encoding = (GetDatabaseEncoding() != PG_UTF8);
+	for (i = 0; i < TRAIL_NCOLUMNS; i++)
+	{
+		dec->column_key[i] = -1;
+		if (needed[i] && trail_columns[i].depth > 0)
+			dec->column_key[i] = add_key(dec, trail_columns[i].path[0]);
+	}
+	dec->key_category = dec->key_insight = dec->key_event_type = -1;
+	dec->key_management = dec->key_source = dec->key_name = -1;
+	if (needed[TRAIL_COL_EVENT_CATEGORY])
+	{
+		dec->key_category = add_key(dec, "eventCategory");
+		dec->key_insight = add_key(dec, "insightDetails");
+		dec->key_event_type = add_key(dec, "eventType");
+		dec->key_management = add_key(dec, "managementEvent");
+		dec->key_source = add_key(dec, "eventSource");
+		dec->key_name = add_key(dec, "eventName");
+		for (i = 0; i < NUM_CATEGORIES; i++)
+			dec->categories[i] =
+				DirectFunctionCall2(enum_in,
+									CStringGetDatum(category_labels[i]),
+									ObjectIdGetDatum(category_type));
+	}
+	return dec;
+}
+
+int64
+trail_decoder_replaced(TrailDecoder *dec)
+{
+	return dec->replaced;
+}
+
+static void
+wrong_type(TrailError *err, const char *field, const char *expected,
+		   TrailSlice v)
+{
+	trail_error_set(err, ERRCODE_SQL_JSON_ITEM_CANNOT_BE_CAST_TO_TARGET_TYPE,
+					"field \"%s\" must be %s, not %s",
+					field, expected, trail_json_type_name(v.type));
+}
+
+/* the bytes between the quotes of a string slice */
+#define STR_PTR(v) ((v).ptr + 1)
+#define STR_LEN(v) ((v).len - 2)
+
+static bool
+string_equals(TrailSlice v, const char *lit)
+{
+	int			len = strlen(lit);
+
+	return v.type == TRAIL_JSON_STRING && STR_LEN(v) == len &&
+		memcmp(STR_PTR(v), lit, len) == 0;
+}
+
+/*
+ * The text of a string slice, unescaped, in the server encoding; *len gets
+ * its length.
+ */
+static char *
+string_text(TrailDecoder *dec, TrailSlice v, int flags, int *len)
+{
+	char	   *s;
+	int			replaced = 0;
+
+	if (memchr(STR_PTR(v), '\\', STR_LEN(v)) == NULL)
+	{
+		s = palloc(STR_LEN(v) + 1);
+		memcpy(s, STR_PTR(v), STR_LEN(v));
+		s[STR_LEN(v)] = '\0';
+		*len = STR_LEN(v);
+	}
+	else
+	{
+		s = trail_json_unescape(v, len, &replaced);
+		dec->replaced += replaced;
+	}
+	if (dec->convert_encoding && (flags & TRAIL_JSON_NON_ASCII))
+	{
+		char	   *conv = pg_any_to_server(s, *len, PG_UTF8);
+
+		if (conv != s)
+		{
+			s = conv;
+			*len = strlen(s);
+		}
+	}
+	return s;
+}
+
+static Datum
+text_value(TrailDecoder *dec, TrailSlice v, int flags)
+{
+	int			len;
+	char	   *s;
+
+	if (!dec->convert_encoding && memchr(STR_PTR(v), '\\', STR_LEN(v)) == NULL)
+		return PointerGetDatum(cstring_to_text_with_len(STR_PTR(v), STR_LEN(v)));
+	s = string_text(dec, v, flags, &len);
+	return PointerGetDatum(cstring_to_text_with_len(s, len));
+}
+
+static bool
+jsonb_value(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
+			Datum *value, TrailError *err)
+{
+	char	   *text;
+
+	if (flags & TRAIL_JSON_HUGE_NUMBER)
+	{
+		TrailScan	scan = {0};
+
+		scan.at_eof = true;
+		(void) trail_json_scan(v.ptr, v.ptr + v.len, &scan);
+		if (scan.flags & TRAIL_JSON_HUGE_NUMBER)
+		{
+			trail_error_set(err, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+							"field \"%s\" holds a number too large for jsonb",
+							field);
+			return false;
+		}
+	}
+	if (flags & (TRAIL_JSON_ESC_NUL | TRAIL_JSON_ESC_SURROGATE))
+	{
+		int			replaced;
+
+		text = trail_json_sanitize(v, &replaced);
+		dec->replaced += replaced;
+	}
+	else
+	{
+		text = palloc(v.len + 1);
+		memcpy(text, v.ptr, v.len);
+		text[v.len] = '\0';
+	}
+	if (dec->convert_encoding && (flags & TRAIL_JSON_NON_ASCII))
+		text = pg_any_to_server(text, strlen(text), PG_UTF8);
+	*value = DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
+	return true;
+}
+
+static bool
+bool_value(const char *field, TrailSlice v, Datum *value, TrailError *err)
+{
+	int			b;
+
+	if (v.type == TRAIL_JSON_TRUE || v.type == TRAIL_JSON_FALSE)
+	{
+		*value = BoolGetDatum(v.type == TRAIL_JSON_TRUE);
+		return true;
+	}
+	if (v.type != TRAIL_JSON_STRING)
+	{
+		wrong_type(err, field, "a boolean", v);
+		return false;
+	}
+	b = trail_parse_bool_text(STR_PTR(v), STR_LEN(v));
+	if (b < 0)
+	{
+		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+						"field \"%s\" must be a boolean, not %.*s",
+						field, Min(STR_LEN(v) + 2, 64), v.ptr);
+		return false;
+	}
+	*value = BoolGetDatum(b == 1);
+	return true;
+}
+
+static bool
+time_value(const char *field, TrailSlice v, Datum *value, TrailError *err)
+{
+	TimestampTz ts;
+	bool		ok;
+
+	if (v.type == TRAIL_JSON_STRING)
+		ok = trail_parse_timestamp(STR_PTR(v), STR_LEN(v), &ts);
+	else if (v.type == TRAIL_JSON_NUMBER)
+		ok = trail_parse_epoch(v.ptr, v.len, &ts);
+	else
+	{
+		wrong_type(err, field, "a string or a number", v);
+		return false;
+	}
+	if (!ok)
+	{
+		trail_error_set(err, ERRCODE_INVALID_DATETIME_FORMAT,
+						"field \"%s\" is not a valid time: %.*s",
+						field, Min(v.len, 64), v.ptr);
+		return false;
+	}
+	*value = TimestampTzGetDatum(ts);
+	return true;
+}
+
+/* is this eventName, from this eventSource, a data event of the 1.0-1.06 era? */
+static bool
+is_data_api(TrailSlice source, TrailSlice name)
+{
+	static const char *const s3[] = {
+		"AbortMultipartUpload", "CompleteMultipartUpload", "CopyObject",
+		"CreateMultipartUpload", "DeleteObject", "DeleteObjects",
+		"DeleteObjectTagging", "GetObject", "GetObjectAcl",
+		"GetObjectAttributes", "GetObjectLegalHold", "GetObjectRetention",
+		"GetObjectTagging", "GetObjectTorrent", "HeadObject", "ListParts",
+		"PutObject", "PutObjectAcl", "PutObjectLegalHold",
+		"PutObjectRetention", "PutObjectTagging", "RestoreObject",
+		"SelectObjectContent", "UploadPart", "UploadPartCopy", NULL
+	};
+	static const char *const lambda[] = {
+		"Invoke", "InvokeAsync", "InvokeWithResponseStream", NULL
+	};
+	static const char *const dynamodb[] = {
+		"BatchExecuteStatement", "BatchGetItem", "BatchWriteItem",
+		"DeleteItem", "ExecuteStatement", "ExecuteTransaction", "GetItem",
+		"PutItem", "Query", "Scan", "TransactGetItems",
+		"TransactWriteItems", "UpdateItem", NULL
+	};
+	const char *const *names;
+	int			i;
+
+	if (string_equals(source, "s3.amazonaws.com"))
+		names = s3;
+	else if (string_equals(source, "lambda.amazonaws.com"))
+		names = lambda;
+	else if (string_equals(source, "dynamodb.amazonaws.com"))
+		names = dynamodb;
+	else
+		return false;
+	for (i = 0; names[i] != NULL; i++)
+	{
+		if (string_equals(name, names[i]))
+			return true;
+	}
+	return false;
+}
+
+#define SLOT(dec, k) ((k) >= 0 ? (dec)->slots[k] : (TrailSlice) {NULL, 0, TRAIL_JSON_NONE})
+
+/*
+ * eventCategory, or when it is absent (records before 1.07) what the other
+ * fields say it would have been.
+ */
+static bool
+category_value(TrailDecoder *dec, Datum *value, TrailError *err)
+{
+	TrailSlice	v = SLOT(dec, dec->key_category);
+	TrailSlice	type = SLOT(dec, dec->key_event_type);
+	TrailSlice	insight = SLOT(dec, dec->key_insight);
+	TrailSlice	mgmt = SLOT(dec, dec->key_management);
+	TrailCategory c;
+	int			i;
+
+	if (v.type == TRAIL_JSON_STRING)
+	{
+		for (i = 0; i < NUM_CATEGORIES; i++)
+		{
+			if (string_equals(v, category_labels[i]))
+			{
+				*value = dec->categories[i];
+				return true;
+			}
+		}
+		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+						"unknown eventCategory %.*s", Min(v.len, 64), v.ptr);
+		trail_error_detail(err, "trail knows the categories Management, Data, Insight and NetworkActivity.");
+		trail_error_hint(err, "A newer version of trail may know this category; meanwhile read the raw column or skip these records with on_error 'skip'.");
+		return false;
+	}
+	if (v.type != TRAIL_JSON_NONE && v.type != TRAIL_JSON_NULL)
+	{
+		wrong_type(err, "eventCategory", "a string", v);
+		return false;
+	}
+
+	if ((insight.type != TRAIL_JSON_NONE && insight.type != TRAIL_JSON_NULL) ||
+		string_equals(type, "AwsCloudTrailInsight"))
+		c = CATEGORY_INSIGHT;
+	else if (string_equals(type, "AwsVpceEvent"))
+		c = CATEGORY_NETWORK_ACTIVITY;
+	else if (mgmt.type == TRAIL_JSON_TRUE || string_equals(mgmt, "true"))
+		c = CATEGORY_MANAGEMENT;
+	else if (mgmt.type == TRAIL_JSON_FALSE || string_equals(mgmt, "false"))
+		c = CATEGORY_DATA;
+	else if (is_data_api(SLOT(dec, dec->key_source), SLOT(dec, dec->key_name)))
+		c = CATEGORY_DATA;
+	else
+		c = CATEGORY_MANAGEMENT;
+	*value = dec->categories[c];
+	return true;
+}
+
+/*
+ * The value of a nested field (userIdentity.type, ...).  Objects on the way
+ * are indexed once per record and shared between columns.
+ */
+static bool
+nested_value(TrailDecoder *dec, const TrailColumn *col, int key,
+			 TrailSlice *result, TrailError *err)
+{
+	TrailSlice	obj = dec->slots[key];
+	const TrailMemberIndex *index = NULL;
+	int			level;
+
+	result->type = TRAIL_JSON_NONE;
+	for (level = 1; level < col->depth; level++)
+	{
+		NestedObject *n = NULL;
+		int			i;
+
+		/* find this prefix of the path among the objects seen so far */
+		for (i = 0; i < dec->nnested; i++)
+		{
+			int			j;
+
+			if (dec->nested[i].depth != level)
+				continue;
+			for (j = 0; j < level; j++)
+			{
+				if (strcmp(dec->nested[i].path[j], col->path[j]) != 0)
+					break;
+			}
+			if (j == level)
+			{
+				n = &dec->nested[i];
+				break;
+			}
+		}
+		if (n == NULL)
+		{
+			if (dec->nnested >= MAX_NESTED)
+				elog(ERROR, "trail: too many nested objects");
+			n = &dec->nested[dec->nnested++];
+			n->depth = level;
+			n->path = col->path;
+			n->valid = false;
+		}
+		if (!n->valid)
+		{
+			if (index != NULL)
+				obj = trail_json_get(index, col->path[level - 1]);
+			n->valid = true;
+			n->present = false;
+			if (obj.type == TRAIL_JSON_OBJECT)
+			{
+				/* the index outlives the row: it is reused for every record */
+				MemoryContext old = MemoryContextSwitchTo(dec->cxt);
+
+				trail_json_members(obj, &n->index);
+				MemoryContextSwitchTo(old);
+				n->present = true;
+			}
+			else if (obj.type != TRAIL_JSON_NONE && obj.type != TRAIL_JSON_NULL)
+			{
+				char	   *path = pstrdup(col->path[0]);
+				int			j;
+
+				for (j = 1; j < level; j++)
+					path = psprintf("%s.%s", path, col->path[j]);
+				wrong_type(err, path, "an object", obj);
+				n->valid = false;
+				return false;
+			}
+		}
+		if (!n->present)
+			return true;
+		index = &n->index;
+	}
+	*result = trail_json_get(index, col->path[col->depth - 1]);
+	return true;
+}
+
+/*
+ * Fill values[] and isnull[] (indexed by TrailColumnId) for the needed
+ * columns of one record.  Values are allocated in the current memory
+ * context.  Returns false with err filled when a needed field is bad.
+ */
+bool
+trail_decode(TrailDecoder *dec, const TrailRecord *rec, const char *source_file,
+			 Datum *values, bool *isnull, TrailError *err)
+{
+	const TrailMemberIndex *members = rec->members;
+	int			i;
+
+	/* where did this record put the keys we look at? */
+	for (i = 0; i < dec->nkeys; i++)
+		dec->slots[i].type = TRAIL_JSON_NONE;
+	for (i = 0; i < dec->nnested; i++)
+		dec->nested[i].valid = false;
+	for (i = 0; i < members->nmembers; i++)
+	{
+		const TrailMember *m = &members->members[i];
+		int			j;
+
+		if (m->keylen >= MAX_KEY_LEN)
+			continue;
+		for (j = 0; j < dec->nbylen[m->keylen]; j++)
+		{
+			int			k = dec->bylen[m->keylen][j];
+
+			/* the last of duplicate keys wins, as in jsonb */
+			if (trail_json_key_equals(m, dec->keys[k], dec->keylens[k]))
+				dec->slots[k] = m->value;
+		}
+	}
+
+	for (i = 0; i < TRAIL_NCOLUMNS; i++)
+	{
+		const TrailColumn *col = &trail_columns[i];
+		TrailSlice	v;
+		bool		ok = true;
+
+		isnull[i] = true;
+		values[i] = (Datum) 0;
+		if (!dec->needed[i])
+			continue;
+
+		switch (col->conversion)
+		{
+			case TRAIL_CONV_SOURCE_FILE:
+				if (source_file != NULL)
+				{
+					values[i] = CStringGetTextDatum(source_file);
+					isnull[i] = false;
+				}
+				continue;
+			case TRAIL_CONV_RECORD_INDEX:
+				values[i] = Int32GetDatum((int32) Min(rec->ordinal, PG_INT32_MAX));
+				isnull[i] = false;
+				continue;
+			case TRAIL_CONV_RAW:
+				if (dec->convert_encoding && (rec->flags & TRAIL_JSON_NON_ASCII))
+					values[i] = CStringGetTextDatum(pg_any_to_server(rec->data, rec->len, PG_UTF8));
+				else
+					values[i] = PointerGetDatum(cstring_to_text_with_len(rec->data, rec->len));
+				isnull[i] = false;
+				continue;
+			case TRAIL_CONV_CATEGORY:
+				if (!category_value(dec, &values[i], err))
+					return false;
+				isnull[i] = false;
+				continue;
+			default:
+				break;
+		}
+
+		if (col->depth == 1)
+			v = dec->slots[dec->column_key[i]];
+		else if (!nested_value(dec, col, dec->column_key[i], &v, err))
+			return false;
+		if (v.type == TRAIL_JSON_NONE || v.type == TRAIL_JSON_NULL)
+			continue;
+
+		switch (col->conversion)
+		{
+			case TRAIL_CONV_TEXT:
+				if (v.type != TRAIL_JSON_STRING)
+				{
+					wrong_type(err, col->field, "a string", v);
+					return false;
+				}
+				values[i] = text_value(dec, v, rec->flags);
+				break;
+			case TRAIL_CONV_BOOL:
+				ok = bool_value(col->field, v, &values[i], err);
+				break;
+			case TRAIL_CONV_TIMESTAMPTZ:
+				ok = time_value(col->field, v, &values[i], err);
+				break;
+			case TRAIL_CONV_UUID:
+				if (v.type != TRAIL_JSON_STRING)
+				{
+					wrong_type(err, col->field, "a string", v);
+					return false;
+				}
+				{
+					pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
+
+					if (!trail_parse_uuid(STR_PTR(v), STR_LEN(v), uuid->data))
+					{
+						pfree(uuid);
+						continue;
+					}
+					values[i] = UUIDPGetDatum(uuid);
+				}
+				break;
+			case TRAIL_CONV_INET:
+				if (v.type != TRAIL_JSON_STRING)
+				{
+					wrong_type(err, col->field, "a string", v);
+					return false;
+				}
+				{
+					bool		null;
+
+					values[i] = trail_make_inet(STR_PTR(v), STR_LEN(v), &null);
+					if (null)
+						continue;
+				}
+				break;
+			case TRAIL_CONV_JSONB:
+				ok = jsonb_value(dec, col->field, v, rec->flags, &values[i], err);
+				break;
+			default:
+				elog(ERROR, "trail: unexpected conversion %d", (int) col->conversion);
+		}
+		if (!ok)
+			return false;
+		isnull[i] = false;
+	}
+	return true;
+}

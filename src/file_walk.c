@@ -1,0 +1,190 @@
+/*-------------------------------------------------------------------------
+ *
+ * file_walk.c
+ *	  The files under a location, in path order.
+ *
+ * Symbolic links are followed (people link date partitions together); a
+ * link back to a directory being walked is a loop and is reported, not
+ * followed.  Hidden entries (names starting with '.') are passed over:
+ * sync tools keep their temporary files there.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include <sys/stat.h>
+
+#include "miscadmin.h"
+#include "storage/fd.h"
+
+typedef struct Ancestor
+{
+	dev_t		dev;
+	ino_t		ino;
+	struct Ancestor *up;
+} Ancestor;
+
+static int
+compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void
+file_problem(TrailReport *report, const char *path, const char *what,
+			 int saved_errno)
+{
+	TrailError	err = {0};
+
+	err.saved_errno = saved_errno;
+	err.offset = -1;
+	trail_error_set(&err, 0, "%s", what);
+	trail_report_problem(report, path, 0, &err);
+}
+
+static List *
+walk_directory(const char *dirpath, bool recursive, Ancestor *ancestors,
+			   TrailReport *report, List *files)
+{
+	DIR		   *dir;
+	struct dirent *de;
+	char	  **names;
+	int			nnames = 0;
+	int			maxnames = 64;
+	int			i;
+
+	CHECK_FOR_INTERRUPTS();
+
+	dir = AllocateDir(dirpath);
+	if (dir == NULL)
+	{
+		file_problem(report, dirpath, "could not open directory", errno);
+		return files;
+	}
+	names = palloc(maxnames * sizeof(char *));
+	while ((de = ReadDir(dir, dirpath)) != NULL)
+	{
+		if (de->d_name[0] == '.')
+			continue;
+		if (nnames >= maxnames)
+		{
+			maxnames *= 2;
+			names = repalloc(names, maxnames * sizeof(char *));
+		}
+		names[nnames++] = pstrdup(de->d_name);
+	}
+	FreeDir(dir);
+	qsort(names, nnames, sizeof(char *), compare_names);
+
+	for (i = 0; i < nnames; i++)
+	{
+		char	   *path = psprintf("%s/%s", dirpath, names[i]);
+		struct stat st;
+
+		if (stat(path, &st) != 0)
+		{
+			file_problem(report, path, "could not stat file", errno);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode))
+		{
+			Ancestor	self;
+			Ancestor   *a;
+
+			if (!recursive)
+				continue;
+			for (a = ancestors; a != NULL; a = a->up)
+			{
+				if (a->dev == st.st_dev && a->ino == st.st_ino)
+					break;
+			}
+			if (a != NULL)
+			{
+				TrailError	err = {0};
+
+				err.offset = -1;
+				trail_error_set(&err, ERRCODE_INVALID_PARAMETER_VALUE,
+								"directory \"%s\" is a symbolic link loop", path);
+				trail_error_detail(&err, "It leads back to a directory that contains it.");
+				trail_report_problem(report, NULL, 0, &err);
+				continue;
+			}
+			self.dev = st.st_dev;
+			self.ino = st.st_ino;
+			self.up = ancestors;
+			files = walk_directory(path, recursive, &self, report, files);
+		}
+		else if (S_ISREG(st.st_mode))
+		{
+			TrailFile  *f = palloc(sizeof(TrailFile));
+
+			f->path = path;
+			f->size = (int64) st.st_size;
+			files = lappend(files, f);
+		}
+	}
+	return files;
+}
+
+/*
+ * The regular files at location: the file itself, or the files in the
+ * directory (and below it when recursive).  A location that does not exist
+ * is an error; problems below it go to report.
+ */
+List *
+trail_walk(const char *location, bool recursive, bool *is_directory,
+		   TrailReport *report)
+{
+	struct stat st;
+	char	   *path;
+	int			len;
+
+	if (stat(location, &st) != 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not stat file \"%s\": %m", location)));
+
+	/* a trailing slash would double up in the paths we build */
+	path = pstrdup(location);
+	len = strlen(path);
+	while (len > 1 && path[len - 1] == '/')
+		path[--len] = '\0';
+
+	if (S_ISDIR(st.st_mode))
+	{
+		Ancestor	self;
+
+		*is_directory = true;
+		self.dev = st.st_dev;
+		self.ino = st.st_ino;
+		self.up = NULL;
+		return walk_directory(path, recursive, &self, report, NIL);
+	}
+
+	*is_directory = false;
+	if (!S_ISREG(st.st_mode))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a regular file or a directory", location)));
+	{
+		TrailFile  *f = palloc(sizeof(TrailFile));
+
+		f->path = path;
+		f->size = (int64) st.st_size;
+		return list_make1(f);
+	}
+}
+
+/*
+ * Does a directory scan read this file?  Digest files and aggregated
+ * summaries hold no events; everything else is opened and sniffed.
+ */
+bool
+trail_walk_wants(const char *path)
+{
+	TrailLayout layout;
+
+	trail_layout_parse(path, &layout);
+	return layout.kind != TRAIL_KIND_DIGEST &&
+		layout.kind != TRAIL_KIND_AGGREGATED;
+}

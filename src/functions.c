@@ -1,0 +1,217 @@
+/*-------------------------------------------------------------------------
+ *
+ * functions.c
+ *	  The SQL-callable functions: trail.read, trail.parse and trail.files,
+ *	  and the privilege check for reading server files.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include "catalog/pg_authid.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(trail_read);
+PG_FUNCTION_INFO_V1(trail_parse_text);
+PG_FUNCTION_INFO_V1(trail_parse_bytea);
+PG_FUNCTION_INFO_V1(trail_files);
+
+/*
+ * Reading files on the server is for superusers and members of
+ * pg_read_server_files, as for pg_read_file() and COPY FROM a file.  The
+ * install script also revokes EXECUTE from PUBLIC; this check stays in C so
+ * that a careless GRANT does not open the server's files.
+ */
+void
+trail_check_file_access(void)
+{
+	if (!superuser() &&
+		!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to read server files"),
+				 errdetail("Only roles with privileges of the \"%s\" role may read files on the server.",
+						   "pg_read_server_files")));
+}
+
+/*
+ * Set up materialize mode with a trail.event result and check that the
+ * composite type is the one this library was built for.
+ */
+static TupleDesc
+event_result(FunctionCallInfo fcinfo)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	tupdesc = rsinfo->setDesc;
+	if (tupdesc->natts != TRAIL_NCOLUMNS)
+		elog(ERROR, "trail.event has %d columns, the trail library expects %d",
+			 tupdesc->natts, TRAIL_NCOLUMNS);
+	for (i = 0; i < TRAIL_NCOLUMNS; i++)
+	{
+		if (strcmp(NameStr(TupleDescAttr(tupdesc, i)->attname),
+				   trail_columns[i].name) != 0)
+			elog(ERROR, "trail.event does not match the trail library: column %d is \"%s\"",
+				 i + 1, NameStr(TupleDescAttr(tupdesc, i)->attname));
+	}
+	return tupdesc;
+}
+
+/*
+ * Run a scan to its end, putting every row in the result tuplestore.
+ */
+static void
+materialize_scan(FunctionCallInfo fcinfo, TupleDesc tupdesc,
+				 TrailScanState *st)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		values[TRAIL_NCOLUMNS];
+	bool		isnull[TRAIL_NCOLUMNS];
+
+	while (trail_scan_next(st, values, isnull))
+		tuplestore_putvalues(rsinfo->setResult, tupdesc, values, isnull);
+	trail_scan_end(st);
+}
+
+static Oid
+category_type(TupleDesc tupdesc)
+{
+	return TupleDescAttr(tupdesc, TRAIL_COL_EVENT_CATEGORY)->atttypid;
+}
+
+/*
+ * trail.read(location text, recursive boolean, on_error text)
+ */
+Datum
+trail_read(PG_FUNCTION_ARGS)
+{
+	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		recursive = PG_GETARG_BOOL(1);
+	TrailOnError mode = trail_on_error_from_string(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	bool		needed[TRAIL_NCOLUMNS];
+	MemoryContext old;
+	TrailReport *report;
+	List	   *files;
+	bool		is_directory;
+	TrailScanState *st;
+
+	trail_check_file_access();
+	tupdesc = event_result(fcinfo);
+	trail_projection_needed(fcinfo, 3, needed);
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	report = trail_report_create(mode);
+	files = trail_walk(location, recursive, &is_directory, report);
+	st = trail_scan_begin_files(files, !is_directory, report, needed,
+								category_type(tupdesc));
+	materialize_scan(fcinfo, tupdesc, st);
+	MemoryContextSwitchTo(old);
+	return (Datum) 0;
+}
+
+static Datum
+parse_buffer(FunctionCallInfo fcinfo, const char *data, size_t len)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc;
+	bool		needed[TRAIL_NCOLUMNS];
+	MemoryContext old;
+	TrailScanState *st;
+
+	tupdesc = event_result(fcinfo);
+	trail_projection_needed(fcinfo, 1, needed);
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	st = trail_scan_begin_memory(data, len,
+								 trail_report_create(TRAIL_ON_ERROR_STOP),
+								 needed, category_type(tupdesc));
+	materialize_scan(fcinfo, tupdesc, st);
+	MemoryContextSwitchTo(old);
+	return (Datum) 0;
+}
+
+/*
+ * trail.parse(document text)
+ */
+Datum
+trail_parse_text(PG_FUNCTION_ARGS)
+{
+	text	   *doc = PG_GETARG_TEXT_PP(0);
+
+	return parse_buffer(fcinfo, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc));
+}
+
+/*
+ * trail.parse(document bytea): the same, and the bytes may be gzip.
+ */
+Datum
+trail_parse_bytea(PG_FUNCTION_ARGS)
+{
+	bytea	   *doc = PG_GETARG_BYTEA_PP(0);
+
+	return parse_buffer(fcinfo, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc));
+}
+
+/*
+ * trail.files(location text, recursive boolean): what the S3 key layout
+ * tells about each file.
+ */
+Datum
+trail_files(PG_FUNCTION_ARGS)
+{
+	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	bool		recursive = PG_GETARG_BOOL(1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TrailReport *report;
+	List	   *files;
+	bool		is_directory;
+	ListCell   *lc;
+
+	trail_check_file_access();
+	InitMaterializedSRF(fcinfo, 0);
+
+	/* a listing goes on past a bad directory, and warns at the end */
+	report = trail_report_create(TRAIL_ON_ERROR_SKIP);
+	files = trail_walk(location, recursive, &is_directory, report);
+	foreach(lc, files)
+	{
+		TrailFile  *f = (TrailFile *) lfirst(lc);
+		TrailLayout layout;
+		Datum		values[7];
+		bool		isnull[7] = {0};
+
+		trail_layout_parse(f->path, &layout);
+		values[0] = CStringGetTextDatum(f->path);
+		isnull[1] = isnull[2] = isnull[3] = isnull[4] = isnull[5] = true;
+		if (layout.kind != TRAIL_KIND_NONE)
+		{
+			values[1] = CStringGetTextDatum(trail_kind_name(layout.kind));
+			isnull[1] = false;
+			if (layout.organization_id[0] != '\0')
+			{
+				values[2] = CStringGetTextDatum(layout.organization_id);
+				isnull[2] = false;
+			}
+			values[3] = CStringGetTextDatum(layout.account_id);
+			values[4] = CStringGetTextDatum(layout.region);
+			isnull[3] = isnull[4] = false;
+			if (layout.has_delivered_at)
+			{
+				values[5] = TimestampTzGetDatum(layout.delivered_at);
+				isnull[5] = false;
+			}
+		}
+		values[6] = Int64GetDatum(f->size);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	trail_report_finish(report);
+	return (Datum) 0;
+}

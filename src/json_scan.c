@@ -1,0 +1,780 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_scan.c
+ *	  A validating JSON scanner that works on the bytes in place.
+ *
+ * It finds where a value ends, checks it is well-formed JSON (the same
+ * grammar PostgreSQL's json input accepts), and optionally records the
+ * members of the top-level object as byte slices, so that the record
+ * decoder can hand the original text of a field to PostgreSQL's own
+ * json/jsonb input: numbers and escapes stay exactly as written.  It builds
+ * no tree and allocates nothing but the member index.
+ *
+ * Problems that do not change the structure (bytes that are not UTF-8, raw
+ * control characters in strings, \u0000 and surrogate escapes, numbers
+ * jsonb cannot hold) are reported as flags, so that the caller still knows
+ * where the value ends and can skip just that record.
+ *
+ * Strings are scanned 16 bytes at a time with SSE2 where the compiler
+ * offers it; CloudTrail records are mostly string bytes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include "mb/pg_wchar.h"
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* numeric's limits, so that jsonb input never fails on a number we passed */
+#define TRAIL_NUMERIC_MAX_WEIGHT_DIGITS 131072
+#define TRAIL_NUMERIC_MAX_SCALE 16383
+
+static inline bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+const char *
+trail_json_skip_ws(const char *p, const char *end)
+{
+	while (p < end && is_ws(*p))
+		p++;
+	return p;
+}
+
+/*
+ * First byte at or after p that is '"', '\\', a control character or not
+ * ASCII; end if none.
+ */
+static inline const char *
+find_string_special(const char *p, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	while (end - p >= 16)
+	{
+		__m128i		v = _mm_loadu_si128((const __m128i *) p);
+
+		/* signed compare: bytes >= 0x80 are negative, so below 0x20 too */
+		__m128i		m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+												  _mm_cmpeq_epi8(v, bslash)),
+									 _mm_cmplt_epi8(v, space));
+		int			mask = _mm_movemask_epi8(m);
+
+		if (mask != 0)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	while (p < end)
+	{
+		unsigned char c = (unsigned char) *p;
+
+		if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+			return p;
+		p++;
+	}
+	return p;
+}
+
+static inline int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* the code unit of a \uXXXX escape at p (p points at the backslash), or -1 */
+static inline int
+escape_code_unit(const char *p)
+{
+	int			a = hex_value(p[2]),
+				b = hex_value(p[3]),
+				c = hex_value(p[4]),
+				d = hex_value(p[5]);
+
+	if ((a | b | c | d) < 0)
+		return -1;
+	return (a << 12) | (b << 8) | (c << 4) | d;
+}
+
+static inline void
+raise_flag(TrailScan *scan, int flag, const char *at)
+{
+	if ((flag & TRAIL_JSON_INVALID_FLAGS) && scan->flag_at == NULL)
+		scan->flag_at = at;
+	scan->flags |= flag;
+}
+
+/*
+ * Scan a string whose opening quote is just before p.  Returns the byte
+ * after the closing quote, or NULL: out of bytes when scan->error is unset,
+ * a syntax error otherwise.
+ */
+static const char *
+scan_string(const char *p, const char *end, TrailScan *scan)
+{
+	for (;;)
+	{
+		unsigned char c;
+
+		p = find_string_special(p, end);
+		if (p >= end)
+			return NULL;
+		c = (unsigned char) *p;
+		if (c == '"')
+			return p + 1;
+		if (c == '\\')
+		{
+			if (end - p < 2)
+				return NULL;
+			switch (p[1])
+			{
+				case '"':
+				case '\\':
+				case '/':
+				case 'b':
+				case 'f':
+				case 'n':
+				case 'r':
+				case 't':
+					p += 2;
+					continue;
+				case 'u':
+					{
+						int			cu;
+
+						if (end - p < 6)
+							return NULL;
+						cu = escape_code_unit(p);
+						if (cu < 0)
+						{
+							scan->error = "invalid \\u escape: four hexadecimal digits must follow \"\\u\"";
+							scan->error_at = p;
+							return NULL;
+						}
+						if (cu == 0)
+							raise_flag(scan, TRAIL_JSON_ESC_NUL, p);
+						else if (cu >= 0xD800 && cu <= 0xDFFF)
+							raise_flag(scan, TRAIL_JSON_ESC_SURROGATE, p);
+						p += 6;
+						continue;
+					}
+				default:
+					scan->error = "invalid escape sequence in a string";
+					scan->error_at = p;
+					return NULL;
+			}
+		}
+		if (c < 0x20)
+		{
+			raise_flag(scan, TRAIL_JSON_CONTROL_CHAR, p);
+			p++;
+			continue;
+		}
+		/* c >= 0x80: one UTF-8 character */
+		{
+			int			len = pg_utf_mblen((const unsigned char *) p);
+
+			raise_flag(scan, TRAIL_JSON_NON_ASCII, p);
+			if (end - p < len)
+			{
+				if (!scan->at_eof)
+					return NULL;
+				raise_flag(scan, TRAIL_JSON_BAD_UTF8, p);
+				p++;
+				continue;
+			}
+			if (len < 2 || !pg_utf8_islegal((const unsigned char *) p, len))
+			{
+				raise_flag(scan, TRAIL_JSON_BAD_UTF8, p);
+				p++;
+				continue;
+			}
+			p += len;
+		}
+	}
+}
+
+/*
+ * Scan a number starting at p.  Returns the byte after it, or NULL as for
+ * scan_string.
+ */
+static const char *
+scan_number(const char *p, const char *end, TrailScan *scan)
+{
+	const char *start = p;
+	int64		intdigits = 0;
+	int64		fracdigits = 0;
+	int64		exponent = 0;
+	bool		negexp = false;
+
+	if (*p == '-')
+		p++;
+	if (p >= end)
+		goto out_of_bytes;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+	{
+		while (p < end && *p >= '0' && *p <= '9')
+		{
+			p++;
+			intdigits++;
+		}
+	}
+	else
+		goto bad;
+	if (p < end && *p == '.')
+	{
+		p++;
+		if (p >= end)
+			goto out_of_bytes;
+		if (!(*p >= '0' && *p <= '9'))
+			goto bad;
+		while (p < end && *p >= '0' && *p <= '9')
+		{
+			p++;
+			fracdigits++;
+		}
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+		{
+			negexp = (*p == '-');
+			p++;
+		}
+		if (p >= end)
+			goto out_of_bytes;
+		if (!(*p >= '0' && *p <= '9'))
+			goto bad;
+		while (p < end && *p >= '0' && *p <= '9')
+		{
+			if (exponent < 1000000)
+				exponent = exponent * 10 + (*p - '0');
+			p++;
+		}
+	}
+	if (p >= end && !scan->at_eof)
+		goto out_of_bytes;
+
+	if (negexp)
+		exponent = -exponent;
+	if (intdigits + exponent > TRAIL_NUMERIC_MAX_WEIGHT_DIGITS ||
+		fracdigits - exponent > TRAIL_NUMERIC_MAX_SCALE)
+		raise_flag(scan, TRAIL_JSON_HUGE_NUMBER, start);
+	return p;
+
+bad:
+	scan->error = "invalid number";
+	scan->error_at = start;
+	return NULL;
+out_of_bytes:
+	return NULL;
+}
+
+static inline bool
+is_wrapper_key(const char *key, int keylen)
+{
+	return (keylen == 7 && memcmp(key, "Records", 7) == 0) ||
+		(keylen == 6 && memcmp(key, "Events", 6) == 0) ||
+		(keylen == 9 && memcmp(key, "logEvents", 9) == 0);
+}
+
+static TrailMember *
+index_add(TrailMemberIndex *index)
+{
+	if (index->nmembers >= index->maxmembers)
+	{
+		int			newmax = Max(32, index->maxmembers * 2);
+
+		if (index->members == NULL)
+			index->members = palloc(newmax * sizeof(TrailMember));
+		else
+			index->members = repalloc(index->members, newmax * sizeof(TrailMember));
+		index->maxmembers = newmax;
+	}
+	return &index->members[index->nmembers++];
+}
+
+/*
+ * Scan one JSON value starting at p (leading whitespace allowed).
+ *
+ * DONE: scan->end is the byte after it and scan->type its type.
+ * MORE: the value goes on past end; call again from the same start with
+ *       more bytes (or with scan->at_eof set when there are none).
+ * WRAPPER: with stop_at_wrapper, the value is an object that has a
+ *       "Records", "Events" or "logEvents" member holding an array;
+ *       scan->end points at that array's '['.  Members before it are in
+ *       the index.
+ * BAD: scan->error says what is wrong at scan->error_at.
+ */
+TrailScanStatus
+trail_json_scan(const char *p, const char *end, TrailScan *scan)
+{
+	char		stack[TRAIL_JSON_MAX_DEPTH];
+	int			depth = 0;
+	TrailJsonType vtype = TRAIL_JSON_NONE;
+	TrailMember *member = NULL;
+	TrailMemberIndex *index = scan->index;
+
+	scan->flags = 0;
+	scan->flag_at = NULL;
+	scan->error = NULL;
+	scan->error_at = NULL;
+	scan->end = NULL;
+	scan->type = TRAIL_JSON_NONE;
+	if (index)
+		index->nmembers = 0;
+
+value:
+	p = trail_json_skip_ws(p, end);
+	if (p >= end)
+		goto out_of_bytes;
+	switch (*p)
+	{
+		case '{':
+			if (depth >= TRAIL_JSON_MAX_DEPTH)
+				goto too_deep;
+			stack[depth++] = '{';
+			p = trail_json_skip_ws(p + 1, end);
+			if (p >= end)
+				goto out_of_bytes;
+			if (*p == '}')
+			{
+				p++;
+				depth--;
+				vtype = TRAIL_JSON_OBJECT;
+				goto after_value;
+			}
+			goto key;
+		case '[':
+			if (depth >= TRAIL_JSON_MAX_DEPTH)
+				goto too_deep;
+			stack[depth++] = '[';
+			p = trail_json_skip_ws(p + 1, end);
+			if (p >= end)
+				goto out_of_bytes;
+			if (*p == ']')
+			{
+				p++;
+				depth--;
+				vtype = TRAIL_JSON_ARRAY;
+				goto after_value;
+			}
+			goto value;
+		case '"':
+			p = scan_string(p + 1, end, scan);
+			if (p == NULL)
+				goto null_result;
+			vtype = TRAIL_JSON_STRING;
+			goto after_value;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+			p = scan_number(p, end, scan);
+			if (p == NULL)
+				goto null_result;
+			vtype = TRAIL_JSON_NUMBER;
+			goto after_value;
+		case 't':
+			if (end - p < 4)
+				goto short_literal;
+			if (memcmp(p, "true", 4) != 0)
+				goto bad_token;
+			p += 4;
+			vtype = TRAIL_JSON_TRUE;
+			goto after_value;
+		case 'f':
+			if (end - p < 5)
+				goto short_literal;
+			if (memcmp(p, "false", 5) != 0)
+				goto bad_token;
+			p += 5;
+			vtype = TRAIL_JSON_FALSE;
+			goto after_value;
+		case 'n':
+			if (end - p < 4)
+				goto short_literal;
+			if (memcmp(p, "null", 4) != 0)
+				goto bad_token;
+			p += 4;
+			vtype = TRAIL_JSON_NULL;
+			goto after_value;
+		default:
+			goto bad_token;
+	}
+
+key:
+	/* p is at the first non-blank byte where an object key must start */
+	if (*p != '"')
+	{
+		scan->error = "expected a string as object key";
+		scan->error_at = p;
+		return TRAIL_SCAN_BAD;
+	}
+	{
+		const char *keystart = p + 1;
+		const char *keyend;
+
+		p = scan_string(p + 1, end, scan);
+		if (p == NULL)
+			goto null_result;
+		keyend = p - 1;
+		p = trail_json_skip_ws(p, end);
+		if (p >= end)
+			goto out_of_bytes;
+		if (*p != ':')
+		{
+			scan->error = "expected \":\" after an object key";
+			scan->error_at = p;
+			return TRAIL_SCAN_BAD;
+		}
+		p = trail_json_skip_ws(p + 1, end);
+		if (p >= end)
+			goto out_of_bytes;
+		if (depth == 1)
+		{
+			if (scan->stop_at_wrapper && *p == '[' &&
+				is_wrapper_key(keystart, (int) (keyend - keystart)))
+			{
+				scan->end = p;
+				scan->wrapper_key = keystart;
+				scan->wrapper_keylen = (int) (keyend - keystart);
+				return TRAIL_SCAN_WRAPPER;
+			}
+			if (index)
+			{
+				member = index_add(index);
+				member->key = keystart;
+				member->keylen = (int) (keyend - keystart);
+				member->value.ptr = p;
+			}
+		}
+	}
+	goto value;
+
+after_value:
+	/* a value of type vtype ended just before p */
+	if (depth == 1 && member != NULL)
+	{
+		member->value.len = (int) (p - member->value.ptr);
+		member->value.type = vtype;
+		member = NULL;
+	}
+	if (depth == 0)
+	{
+		scan->end = p;
+		scan->type = vtype;
+		return TRAIL_SCAN_DONE;
+	}
+	p = trail_json_skip_ws(p, end);
+	if (p >= end)
+		goto out_of_bytes;
+	if (*p == ',')
+	{
+		p = trail_json_skip_ws(p + 1, end);
+		if (p >= end)
+			goto out_of_bytes;
+		if (stack[depth - 1] == '{')
+			goto key;
+		goto value;
+	}
+	if (*p == '}' && stack[depth - 1] == '{')
+	{
+		p++;
+		depth--;
+		vtype = TRAIL_JSON_OBJECT;
+		goto after_value;
+	}
+	if (*p == ']' && stack[depth - 1] == '[')
+	{
+		p++;
+		depth--;
+		vtype = TRAIL_JSON_ARRAY;
+		goto after_value;
+	}
+	scan->error = stack[depth - 1] == '{' ?
+		"expected \",\" or \"}\" after an object member" :
+		"expected \",\" or \"]\" after an array element";
+	scan->error_at = p;
+	return TRAIL_SCAN_BAD;
+
+short_literal:
+	if (!scan->at_eof)
+		goto out_of_bytes;
+	/* FALLTHROUGH */
+bad_token:
+	scan->error = "invalid token";
+	scan->error_at = p;
+	return TRAIL_SCAN_BAD;
+
+too_deep:
+	scan->error = "JSON nesting is too deep";
+	scan->error_at = p;
+	return TRAIL_SCAN_BAD;
+
+null_result:
+	if (scan->error != NULL)
+		return TRAIL_SCAN_BAD;
+	/* FALLTHROUGH */
+out_of_bytes:
+	if (scan->at_eof)
+	{
+		scan->error = "unexpected end of input";
+		scan->error_at = end;
+		return TRAIL_SCAN_BAD;
+	}
+	return TRAIL_SCAN_MORE;
+}
+
+/*
+ * Index the members of an object value.  The value must have been validated
+ * already (it is part of a scanned record).  Returns false if it is not an
+ * object.
+ */
+bool
+trail_json_members(TrailSlice obj, TrailMemberIndex *index)
+{
+	TrailScan	scan = {0};
+
+	index->nmembers = 0;
+	if (obj.type != TRAIL_JSON_OBJECT)
+		return false;
+	scan.index = index;
+	scan.at_eof = true;
+	if (trail_json_scan(obj.ptr, obj.ptr + obj.len, &scan) != TRAIL_SCAN_DONE)
+		elog(ERROR, "trail: could not rescan a validated JSON object");
+	return true;
+}
+
+/*
+ * Does the member's key equal key?  Keys are compared as text, so a key
+ * written with escapes still matches.
+ */
+bool
+trail_json_key_equals(const TrailMember *m, const char *key, int keylen)
+{
+	if (m->keylen == keylen && memcmp(m->key, key, keylen) == 0)
+		return true;
+	if (memchr(m->key, '\\', m->keylen) != NULL)
+	{
+		TrailSlice	s;
+		int			len;
+		int			replaced;
+		char	   *text;
+
+		s.ptr = m->key - 1;
+		s.len = m->keylen + 2;
+		s.type = TRAIL_JSON_STRING;
+		text = trail_json_unescape(s, &len, &replaced);
+		return len == keylen && memcmp(text, key, keylen) == 0;
+	}
+	return false;
+}
+
+/*
+ * The value of the member named key, or a slice of type TRAIL_JSON_NONE.
+ * When a key repeats, the last one wins, as in jsonb.
+ */
+TrailSlice
+trail_json_get(const TrailMemberIndex *index, const char *key)
+{
+	TrailSlice	none = {NULL, 0, TRAIL_JSON_NONE};
+	int			keylen = strlen(key);
+	int			i;
+
+	for (i = index->nmembers - 1; i >= 0; i--)
+	{
+		if (trail_json_key_equals(&index->members[i], key, keylen))
+			return index->members[i].value;
+	}
+	return none;
+}
+
+static inline char *
+put_utf8(char *out, pg_wchar cp)
+{
+	unicode_to_utf8(cp, (unsigned char *) out);
+	return out + pg_utf_mblen((unsigned char *) out);
+}
+
+/*
+ * The text of a JSON string (slice with its quotes), unescaped, as a
+ * palloc'd NUL-terminated UTF-8 string.  What PostgreSQL cannot store in
+ * text -- \u0000 and surrogates that do not pair up -- becomes U+FFFD, and
+ * *replaced counts them.
+ */
+char *
+trail_json_unescape(TrailSlice str, int *len, int *replaced)
+{
+	const char *p = str.ptr + 1;
+	const char *end = str.ptr + str.len - 1;
+	char	   *result = palloc(str.len + 1);
+	char	   *out = result;
+
+	*replaced = 0;
+	while (p < end)
+	{
+		const char *bs = memchr(p, '\\', end - p);
+		int			cu;
+
+		if (bs == NULL)
+		{
+			memcpy(out, p, end - p);
+			out += end - p;
+			break;
+		}
+		memcpy(out, p, bs - p);
+		out += bs - p;
+		p = bs;
+		switch (p[1])
+		{
+			case 'b':
+				*out++ = '\b';
+				break;
+			case 'f':
+				*out++ = '\f';
+				break;
+			case 'n':
+				*out++ = '\n';
+				break;
+			case 'r':
+				*out++ = '\r';
+				break;
+			case 't':
+				*out++ = '\t';
+				break;
+			case 'u':
+				cu = escape_code_unit(p);
+				if (cu >= 0xD800 && cu <= 0xDBFF && end - p >= 12 &&
+					p[6] == '\\' && p[7] == 'u')
+				{
+					int			lo = escape_code_unit(p + 6);
+
+					if (lo >= 0xDC00 && lo <= 0xDFFF)
+					{
+						out = put_utf8(out, 0x10000 + ((cu - 0xD800) << 10) + (lo - 0xDC00));
+						p += 12;
+						continue;
+					}
+				}
+				if (cu == 0 || (cu >= 0xD800 && cu <= 0xDFFF))
+				{
+					out = put_utf8(out, 0xFFFD);
+					(*replaced)++;
+				}
+				else
+					out = put_utf8(out, cu);
+				p += 6;
+				continue;
+			default:
+				/* \" \\ \/ */
+				*out++ = p[1];
+				break;
+		}
+		p += 2;
+	}
+	*out = '\0';
+	*len = (int) (out - result);
+	return result;
+}
+
+/*
+ * A copy of a JSON value's text that PostgreSQL's jsonb input accepts:
+ * \u0000 and unpaired surrogate escapes are rewritten as \ufffd (the same
+ * length, so nothing else moves).  *replaced counts them.  The copy is
+ * palloc'd and NUL-terminated.
+ */
+char *
+trail_json_sanitize(TrailSlice value, int *replaced)
+{
+	char	   *copy = palloc(value.len + 1);
+	char	   *p;
+	char	   *end = copy + value.len;
+	bool		in_string = false;
+
+	memcpy(copy, value.ptr, value.len);
+	*end = '\0';
+	*replaced = 0;
+	for (p = copy; p < end; p++)
+	{
+		if (*p == '"')
+			in_string = !in_string;
+		else if (in_string && *p == '\\')
+		{
+			int			cu;
+
+			if (p[1] != 'u')
+			{
+				p++;			/* skip the escaped character */
+				continue;
+			}
+			cu = escape_code_unit(p);
+			if (cu >= 0xD800 && cu <= 0xDBFF && end - p >= 12 &&
+				p[6] == '\\' && p[7] == 'u')
+			{
+				int			lo = escape_code_unit(p + 6);
+
+				if (lo >= 0xDC00 && lo <= 0xDFFF)
+				{
+					p += 11;
+					continue;
+				}
+			}
+			if (cu == 0 || (cu >= 0xD800 && cu <= 0xDFFF))
+			{
+				memcpy(p, "\\ufffd", 6);
+				(*replaced)++;
+			}
+			p += 5;
+		}
+	}
+	return copy;
+}
+
+const char *
+trail_json_type_name(TrailJsonType type)
+{
+	switch (type)
+	{
+		case TRAIL_JSON_NONE:
+			return "absent";
+		case TRAIL_JSON_OBJECT:
+			return "an object";
+		case TRAIL_JSON_ARRAY:
+			return "an array";
+		case TRAIL_JSON_STRING:
+			return "a string";
+		case TRAIL_JSON_NUMBER:
+			return "a number";
+		case TRAIL_JSON_TRUE:
+		case TRAIL_JSON_FALSE:
+			return "a boolean";
+		case TRAIL_JSON_NULL:
+			return "null";
+	}
+	return "unknown";
+}

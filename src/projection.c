@@ -1,0 +1,151 @@
+/*-------------------------------------------------------------------------
+ *
+ * projection.c
+ *	  Tell trail.read() and trail.parse() which columns the query uses.
+ *
+ * A function in FROM normally cannot know which of its output columns are
+ * used, so it would build all of them -- jsonb values included -- for a
+ * count(*).  The planner does know: after it has decided what each base
+ * relation must produce, this hook looks at a function scan of ours,
+ * collects the column numbers its target list and quals use, and appends
+ * them to the call as one extra int4[] argument.  The C function reads
+ * that argument when present and decodes only those columns.
+ *
+ * Without the hook (the function called in a SELECT list, or ROWS FROM
+ * with several functions) every column is built, as before.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include "access/sysattr.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
+#include "utils/array.h"
+#include "utils/lsyscache.h"
+
+static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
+
+/*
+ * How many arguments the SQL signature of one of our row readers has, or -1
+ * if funcid is not one of them.
+ */
+static int
+reader_nargs(Oid funcid)
+{
+	Oid			nsp = get_func_namespace(funcid);
+	char	   *nspname;
+	char	   *name;
+	int			nargs = -1;
+
+	if (!OidIsValid(nsp))
+		return -1;
+	nspname = get_namespace_name(nsp);
+	if (nspname == NULL || strcmp(nspname, "trail") != 0)
+		return -1;
+	name = get_func_name(funcid);
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "read") == 0)
+		nargs = 3;
+	else if (strcmp(name, "parse") == 0)
+		nargs = 1;
+	return nargs;
+}
+
+static void
+trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+					   RangeTblEntry *rte)
+{
+	RangeTblFunction *rtfunc;
+	FuncExpr   *fexpr;
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	Datum	   *elems;
+	int			nelems = 0;
+	int			x;
+	int			nargs;
+	ArrayType  *arr;
+
+	if (prev_set_rel_pathlist_hook)
+		prev_set_rel_pathlist_hook(root, rel, rti, rte);
+
+	if (rte->rtekind != RTE_FUNCTION || list_length(rte->functions) != 1)
+		return;
+	rtfunc = (RangeTblFunction *) linitial(rte->functions);
+	if (!IsA(rtfunc->funcexpr, FuncExpr))
+		return;
+	fexpr = (FuncExpr *) rtfunc->funcexpr;
+	if (!fexpr->funcretset)
+		return;
+	nargs = reader_nargs(fexpr->funcid);
+	if (nargs < 0 || list_length(fexpr->args) != nargs)
+		return;
+
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+	foreach(lc, rel->baserestrictinfo)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		pull_varattnos((Node *) rinfo->clause, rel->relid, &attrs);
+	}
+
+	elems = palloc(sizeof(Datum) * (bms_num_members(attrs) + 1));
+	x = -1;
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno == 0)
+			return;				/* the whole row is used */
+		if (attno > 0 && attno <= TRAIL_NCOLUMNS)
+			elems[nelems++] = Int32GetDatum(attno);
+	}
+	arr = construct_array(elems, nelems, INT4OID, sizeof(int32), true,
+						  TYPALIGN_INT);
+	fexpr->args = lappend(list_copy(fexpr->args),
+						  makeConst(INT4ARRAYOID, -1, InvalidOid, -1,
+									PointerGetDatum(arr), false, false));
+}
+
+void
+trail_projection_init(void)
+{
+	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = trail_set_rel_pathlist;
+}
+
+/*
+ * Which columns to build: those listed in the extra argument at argno when
+ * the planner added one, otherwise all of them.
+ */
+void
+trail_projection_needed(FunctionCallInfo fcinfo, int argno, bool *needed)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int			i;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+	{
+		for (i = 0; i < TRAIL_NCOLUMNS; i++)
+			needed[i] = true;
+		return;
+	}
+	memset(needed, 0, sizeof(bool) * TRAIL_NCOLUMNS);
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	deconstruct_array(arr, INT4OID, sizeof(int32), true, TYPALIGN_INT,
+					  &elems, &nulls, &nelems);
+	for (i = 0; i < nelems; i++)
+	{
+		int			attno = DatumGetInt32(elems[i]);
+
+		if (!nulls[i] && attno >= 1 && attno <= TRAIL_NCOLUMNS)
+			needed[attno - 1] = true;
+	}
+}

@@ -1,0 +1,649 @@
+/*-------------------------------------------------------------------------
+ *
+ * record_stream.c
+ *	  The records inside a byte stream, whatever shape they came in:
+ *
+ *	  {"Records":[...]}          trail files, console Event history download
+ *	  {...}{...} / one per line  concatenated objects, NDJSON
+ *	  [{...},...]                arrays of records
+ *	  {"detail-type":..,"detail":{...}}         EventBridge events
+ *	  {"messageType":..,"logEvents":[{"message":"<record>"}]}
+ *	                             CloudWatch Logs subscription payloads
+ *	  {"Events":[{"CloudTrailEvent":"<record>"}]}, {"CloudTrailEvent":..}
+ *	                             LookupEvents output
+ *
+ * The stream keeps one window of bytes.  The arrays that hold many records
+ * ("Records", "Events", "logEvents") are walked element by element, so
+ * memory is bounded by the largest record, not by the file.  Everything
+ * else is read one top-level value at a time.
+ *
+ * A value that does not fit in the window is rescanned from its start after
+ * the window has grown; the window at least doubles each time, so the cost
+ * stays linear.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#define TRAIL_WINDOW_INITIAL (1024 * 1024)
+
+typedef enum StreamMode
+{
+	MODE_TOP,					/* between top-level values */
+	MODE_ITEMS,					/* inside an array of items */
+	MODE_WRAPPER_REST,			/* members of a wrapper after its array */
+	MODE_DONE
+} StreamMode;
+
+typedef enum ItemKind
+{
+	ITEM_RECORD,				/* elements of "Records" */
+	ITEM_LOOKUP_EVENT,			/* elements of "Events" */
+	ITEM_LOG_EVENT,				/* elements of "logEvents" */
+	ITEM_ANY					/* elements of a top-level array */
+} ItemKind;
+
+struct TrailRecordStream
+{
+	TrailSource *src;
+	MemoryContext cxt;
+
+	/* the window: bytes [pos, fill) of buf are unread */
+	char	   *buf;
+	size_t		size;
+	size_t		pos;
+	size_t		fill;
+	int64		base;			/* stream offset of buf[0] */
+	bool		eof;
+
+	StreamMode	mode;
+	ItemKind	item_kind;
+	bool		in_wrapper;		/* the array is a member of an object */
+	bool		control_message;	/* CloudWatch Logs CONTROL_MESSAGE */
+	bool		first_item;
+
+	TrailContent content;
+	int64		ordinal;
+	int64		ignored;		/* non-CloudTrail values passed over */
+
+	TrailMemberIndex index;		/* members of the current record */
+	char	   *embedded;		/* a record decoded from a JSON string */
+};
+
+static const char *const record_keys[] = {
+	"eventVersion", "eventTime", "eventSource", "eventName", "eventID",
+	"userIdentity", "insightDetails", "eventType", "awsRegion", NULL
+};
+
+TrailRecordStream *
+trail_stream_begin(TrailSource *src)
+{
+	TrailRecordStream *rs = palloc0(sizeof(TrailRecordStream));
+
+	rs->src = src;
+	rs->cxt = CurrentMemoryContext;
+	rs->size = TRAIL_WINDOW_INITIAL;
+	rs->buf = palloc(rs->size);
+	rs->mode = MODE_TOP;
+	rs->content = TRAIL_CONTENT_UNKNOWN;
+	return rs;
+}
+
+TrailContent
+trail_stream_content(TrailRecordStream *rs)
+{
+	return rs->content;
+}
+
+int64
+trail_stream_ignored(TrailRecordStream *rs)
+{
+	return rs->ignored;
+}
+
+static void
+set_error_at(TrailRecordStream *rs, TrailError *err, const char *at,
+			 int sqlerrcode, const char *message)
+{
+	trail_error_set(err, sqlerrcode, "%s", message);
+	err->offset = rs->base + (at - rs->buf);
+}
+
+/*
+ * Read more bytes into the window, keeping [pos, fill).  Returns false on a
+ * read error or when the value being read would exceed the record size
+ * limit; at the end of input it sets eof and returns true.
+ */
+static bool
+refill(TrailRecordStream *rs, TrailError *err)
+{
+	ssize_t		n;
+
+	CHECK_FOR_INTERRUPTS();
+
+	if (rs->pos > 0)
+	{
+		memmove(rs->buf, rs->buf + rs->pos, rs->fill - rs->pos);
+		rs->base += rs->pos;
+		rs->fill -= rs->pos;
+		rs->pos = 0;
+	}
+	if (rs->fill >= rs->size / 2)
+	{
+		size_t		newsize = rs->size * 2;
+
+		if (rs->fill >= (size_t) trail_max_record_size * 1024)
+		{
+			trail_error_set(err, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+							"JSON value exceeds the maximum record size of %d kB",
+							trail_max_record_size);
+			trail_error_hint(err, "Raise \"trail.max_record_size\" to read larger records.");
+			err->offset = rs->base;
+			return false;
+		}
+		rs->buf = repalloc_huge(rs->buf, newsize);
+		rs->size = newsize;
+	}
+	n = trail_source_read(rs->src, rs->buf + rs->fill, rs->size - rs->fill, err);
+	if (n < 0)
+	{
+		err->offset = rs->base + rs->fill;
+		return false;
+	}
+	if (n == 0)
+		rs->eof = true;
+	rs->fill += n;
+	return true;
+}
+
+/*
+ * Skip whitespace; false when input ends (or on a read error: err is set).
+ */
+static bool
+skip_ws(TrailRecordStream *rs, TrailError *err)
+{
+	for (;;)
+	{
+		const char *p = trail_json_skip_ws(rs->buf + rs->pos, rs->buf + rs->fill);
+
+		rs->pos = p - rs->buf;
+		if (rs->pos < rs->fill)
+			return true;
+		if (rs->eof || !refill(rs, err))
+			return false;
+	}
+}
+
+/*
+ * Scan the value at pos, growing the window as needed.  On DONE or WRAPPER
+ * the scanned bytes are still at buf + pos.
+ */
+static TrailScanStatus
+scan_value(TrailRecordStream *rs, TrailScan *scan, TrailError *err)
+{
+	for (;;)
+	{
+		TrailScanStatus st;
+
+		scan->at_eof = rs->eof;
+		st = trail_json_scan(rs->buf + rs->pos, rs->buf + rs->fill, scan);
+		if (st != TRAIL_SCAN_MORE)
+		{
+			if (st == TRAIL_SCAN_BAD)
+				set_error_at(rs, err, scan->error_at,
+							 ERRCODE_INVALID_TEXT_REPRESENTATION, scan->error);
+			return st;
+		}
+		if (!refill(rs, err))
+			return TRAIL_SCAN_BAD;
+	}
+}
+
+static bool
+has_record_key(TrailMemberIndex *index)
+{
+	int			i;
+
+	for (i = 0; record_keys[i] != NULL; i++)
+	{
+		if (trail_json_get(index, record_keys[i]).type != TRAIL_JSON_NONE)
+			return true;
+	}
+	return false;
+}
+
+static void
+fill_record(TrailRecordStream *rs, TrailRecord *rec, const char *data,
+			int len, const TrailScan *scan, const char *at)
+{
+	rec->data = data;
+	rec->len = len;
+	rec->flags = scan->flags;
+	rec->members = &rs->index;
+	rec->offset = rs->base + (at - rs->buf);
+	/* a flag raised inside a decoded string is reported at the record */
+	if (scan->flag_at != NULL && scan->flag_at >= rs->buf &&
+		scan->flag_at < rs->buf + rs->fill)
+		rec->flag_offset = rs->base + (scan->flag_at - rs->buf);
+	else
+		rec->flag_offset = rec->offset;
+	rec->ordinal = ++rs->ordinal;
+	rs->content = TRAIL_CONTENT_EVENTS;
+}
+
+/*
+ * A record written as a JSON string (CloudTrailEvent, logEvents[].message):
+ * unescape it and scan the result.
+ */
+static TrailNext
+embedded_record(TrailRecordStream *rs, TrailSlice str, const char *at,
+				const char *what, TrailRecord *rec, TrailError *err)
+{
+	TrailScan	scan = {0};
+	int			len;
+	int			replaced;
+	TrailScanStatus st;
+
+	if (rs->embedded)
+		pfree(rs->embedded);
+	rs->embedded = trail_json_unescape(str, &len, &replaced);
+	scan.index = &rs->index;
+	scan.at_eof = true;
+	st = trail_json_scan(rs->embedded, rs->embedded + len, &scan);
+	fill_record(rs, rec, rs->embedded, len, &scan, at);
+	if (st == TRAIL_SCAN_BAD)
+	{
+		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+						"%s is not valid JSON: %s", what, scan.error);
+		trail_error_detail(err, "The error is at byte %d of the decoded string.",
+						   (int) (scan.error_at - rs->embedded));
+		err->offset = rec->offset;
+		return TRAIL_NEXT_BAD_RECORD;
+	}
+	if (scan.type != TRAIL_JSON_OBJECT ||
+		trail_json_skip_ws(scan.end, rs->embedded + len) != rs->embedded + len)
+	{
+		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+						"%s does not hold one JSON object", what);
+		err->offset = rec->offset;
+		return TRAIL_NEXT_BAD_RECORD;
+	}
+	return TRAIL_NEXT_RECORD;
+}
+
+/*
+ * A complete object that is not a Records-style wrapper: a record, an
+ * EventBridge event, a LookupEvents Event, a digest, or something else.
+ * Its members are in rs->index.  Returns TRAIL_NEXT_END when it holds no
+ * record (the caller moves on).
+ */
+static TrailNext
+unit_object(TrailRecordStream *rs, const char *start, int len,
+			const TrailScan *scan, bool strict, TrailRecord *rec,
+			TrailError *err)
+{
+	TrailSlice	s;
+
+	/* EventBridge: the record is "detail" */
+	if (trail_json_get(&rs->index, "detail-type").type == TRAIL_JSON_STRING &&
+		(s = trail_json_get(&rs->index, "detail")).type == TRAIL_JSON_OBJECT)
+	{
+		trail_json_members(s, &rs->index);
+		if (trail_json_get(&rs->index, "eventVersion").type == TRAIL_JSON_NONE)
+		{
+			/* an EventBridge event that did not come from CloudTrail */
+			rs->ignored++;
+			return TRAIL_NEXT_END;
+		}
+		fill_record(rs, rec, s.ptr, s.len, scan, start);
+		return TRAIL_NEXT_RECORD;
+	}
+
+	/* one LookupEvents Event */
+	s = trail_json_get(&rs->index, "CloudTrailEvent");
+	if (s.type == TRAIL_JSON_STRING)
+		return embedded_record(rs, s, start, "CloudTrailEvent", rec, err);
+
+	if (has_record_key(&rs->index))
+	{
+		fill_record(rs, rec, start, len, scan, start);
+		return TRAIL_NEXT_RECORD;
+	}
+
+	if (trail_json_get(&rs->index, "digestS3Object").type != TRAIL_JSON_NONE ||
+		(trail_json_get(&rs->index, "logFiles").type != TRAIL_JSON_NONE &&
+		 trail_json_get(&rs->index, "awsAccountId").type != TRAIL_JSON_NONE))
+	{
+		if (rs->content == TRAIL_CONTENT_UNKNOWN)
+			rs->content = TRAIL_CONTENT_DIGEST;
+		return TRAIL_NEXT_END;
+	}
+
+	/*
+	 * Some other object.  Among records it is a bad record; on its own it is
+	 * a document without records (a missing "Records" gives zero rows).
+	 */
+	if (strict || rs->content == TRAIL_CONTENT_EVENTS)
+	{
+		rec->ordinal = ++rs->ordinal;
+		rec->offset = rs->base + (start - rs->buf);
+		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+						"JSON object is not a CloudTrail record");
+		trail_error_detail(err, "It has none of the fields eventVersion, eventTime, eventSource, eventName or eventID.");
+		err->offset = rec->offset;
+		return TRAIL_NEXT_BAD_RECORD;
+	}
+	if (rs->content == TRAIL_CONTENT_UNKNOWN)
+		rs->content = TRAIL_CONTENT_OTHER_JSON;
+	rs->ignored++;
+	return TRAIL_NEXT_END;
+}
+
+/*
+ * One element of an array of items, just scanned at buf + pos.
+ */
+static TrailNext
+array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
+		   TrailError *err)
+{
+	const char *start = rs->buf + rs->pos;
+	int			len = (int) (scan->end - start);
+	TrailSlice	s;
+
+	if (rs->item_kind == ITEM_ANY)
+	{
+		if (scan->type == TRAIL_JSON_OBJECT)
+			return unit_object(rs, start, len, scan, false, rec, err);
+		if (rs->content == TRAIL_CONTENT_EVENTS)
+		{
+			rec->ordinal = ++rs->ordinal;
+			set_error_at(rs, err, start, ERRCODE_INVALID_TEXT_REPRESENTATION,
+						 "record is not a JSON object");
+			trail_error_detail(err, "The array element is %s.",
+							   trail_json_type_name(scan->type));
+			return TRAIL_NEXT_BAD_RECORD;
+		}
+		if (rs->content == TRAIL_CONTENT_UNKNOWN)
+			rs->content = TRAIL_CONTENT_OTHER_JSON;
+		rs->ignored++;
+		return TRAIL_NEXT_END;
+	}
+
+	if (scan->type != TRAIL_JSON_OBJECT)
+	{
+		rec->ordinal = ++rs->ordinal;
+		set_error_at(rs, err, start, ERRCODE_INVALID_TEXT_REPRESENTATION,
+					 "record is not a JSON object");
+		trail_error_detail(err, "The array element is %s.",
+						   trail_json_type_name(scan->type));
+		return TRAIL_NEXT_BAD_RECORD;
+	}
+
+	switch (rs->item_kind)
+	{
+		case ITEM_RECORD:
+			fill_record(rs, rec, start, len, scan, start);
+			return TRAIL_NEXT_RECORD;
+
+		case ITEM_LOOKUP_EVENT:
+			s = trail_json_get(&rs->index, "CloudTrailEvent");
+			if (s.type != TRAIL_JSON_STRING)
+				return unit_object(rs, start, len, scan, true, rec, err);
+			return embedded_record(rs, s, start, "CloudTrailEvent", rec, err);
+
+		case ITEM_LOG_EVENT:
+			if (rs->control_message)
+			{
+				rs->ignored++;
+				return TRAIL_NEXT_END;
+			}
+			s = trail_json_get(&rs->index, "message");
+			if (s.type != TRAIL_JSON_STRING)
+			{
+				rec->ordinal = ++rs->ordinal;
+				set_error_at(rs, err, start, ERRCODE_INVALID_TEXT_REPRESENTATION,
+							 "log event has no \"message\" string");
+				return TRAIL_NEXT_BAD_RECORD;
+			}
+			return embedded_record(rs, s, start, "log event message", rec, err);
+
+		case ITEM_ANY:
+			break;
+	}
+	return TRAIL_NEXT_END;
+}
+
+/*
+ * Enter the array of a wrapper object ({"Records":[ ...).  The scan stopped
+ * at the '['; members before it are in rs->index.
+ */
+static void
+enter_wrapper(TrailRecordStream *rs, TrailScan *scan)
+{
+	int			keylen = scan->wrapper_keylen;
+	TrailSlice	mt;
+
+	if (keylen == 7)
+		rs->item_kind = ITEM_RECORD;
+	else if (keylen == 6)
+		rs->item_kind = ITEM_LOOKUP_EVENT;
+	else
+		rs->item_kind = ITEM_LOG_EVENT;
+
+	mt = trail_json_get(&rs->index, "messageType");
+	rs->control_message = (mt.type == TRAIL_JSON_STRING &&
+						   mt.len == 17 &&
+						   memcmp(mt.ptr, "\"CONTROL_MESSAGE\"", 17) == 0);
+	if (rs->content == TRAIL_CONTENT_UNKNOWN)
+		rs->content = TRAIL_CONTENT_EVENTS;
+	rs->in_wrapper = true;
+	rs->first_item = true;
+	rs->mode = MODE_ITEMS;
+	rs->pos = (scan->end - rs->buf) + 1;
+}
+
+/*
+ * The members of a wrapper object after its array: ,"key":value ... }
+ */
+static TrailNext
+wrapper_rest(TrailRecordStream *rs, TrailError *err)
+{
+	TrailScan	scan = {0};
+
+	for (;;)
+	{
+		if (!skip_ws(rs, err))
+			goto truncated;
+		if (rs->buf[rs->pos] == '}')
+		{
+			rs->pos++;
+			rs->mode = MODE_TOP;
+			return TRAIL_NEXT_END;
+		}
+		if (rs->buf[rs->pos] != ',')
+		{
+			set_error_at(rs, err, rs->buf + rs->pos,
+						 ERRCODE_INVALID_TEXT_REPRESENTATION,
+						 "expected \",\" or \"}\" after an object member");
+			return TRAIL_NEXT_BAD_FILE;
+		}
+		rs->pos++;
+		/* the key */
+		if (!skip_ws(rs, err))
+			goto truncated;
+		if (rs->buf[rs->pos] != '"')
+		{
+			set_error_at(rs, err, rs->buf + rs->pos,
+						 ERRCODE_INVALID_TEXT_REPRESENTATION,
+						 "expected a string as object key");
+			return TRAIL_NEXT_BAD_FILE;
+		}
+		if (scan_value(rs, &scan, err) != TRAIL_SCAN_DONE)
+			return TRAIL_NEXT_BAD_FILE;
+		rs->pos = scan.end - rs->buf;
+		if (!skip_ws(rs, err))
+			goto truncated;
+		if (rs->buf[rs->pos] != ':')
+		{
+			set_error_at(rs, err, rs->buf + rs->pos,
+						 ERRCODE_INVALID_TEXT_REPRESENTATION,
+						 "expected \":\" after an object key");
+			return TRAIL_NEXT_BAD_FILE;
+		}
+		rs->pos++;
+		/* the value, which we pass over */
+		if (!skip_ws(rs, err))
+			goto truncated;
+		if (scan_value(rs, &scan, err) != TRAIL_SCAN_DONE)
+			return TRAIL_NEXT_BAD_FILE;
+		rs->pos = scan.end - rs->buf;
+	}
+
+truncated:
+	if (err->message == NULL)
+		set_error_at(rs, err, rs->buf + rs->fill,
+					 ERRCODE_INVALID_TEXT_REPRESENTATION,
+					 "unexpected end of input inside an object");
+	return TRAIL_NEXT_BAD_FILE;
+}
+
+/*
+ * The next record.  On TRAIL_NEXT_RECORD *rec points into the window and is
+ * valid until the next call.  On TRAIL_NEXT_BAD_RECORD rec->ordinal and err
+ * describe the bad record and the stream can go on; on TRAIL_NEXT_BAD_FILE
+ * it cannot.
+ */
+TrailNext
+trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
+{
+	TrailScan	scan = {0};
+	TrailScanStatus st;
+	TrailNext	next;
+
+	for (;;)
+	{
+		CHECK_FOR_INTERRUPTS();
+
+		switch (rs->mode)
+		{
+			case MODE_DONE:
+				return TRAIL_NEXT_END;
+
+			case MODE_TOP:
+				if (!skip_ws(rs, err))
+				{
+					if (err->message != NULL)
+						goto bad_file;
+					if (rs->content == TRAIL_CONTENT_UNKNOWN)
+						rs->content = (rs->base + rs->fill == 0) ?
+							TRAIL_CONTENT_EMPTY : TRAIL_CONTENT_NOT_JSON;
+					rs->mode = MODE_DONE;
+					return TRAIL_NEXT_END;
+				}
+				/* a UTF-8 byte order mark may open the stream */
+				if (rs->base + rs->pos == 0 && rs->fill - rs->pos >= 3 &&
+					memcmp(rs->buf, "\xEF\xBB\xBF", 3) == 0)
+				{
+					rs->pos += 3;
+					continue;
+				}
+				if (rs->buf[rs->pos] == '[')
+				{
+					rs->pos++;
+					rs->item_kind = ITEM_ANY;
+					rs->in_wrapper = false;
+					rs->first_item = true;
+					rs->mode = MODE_ITEMS;
+					continue;
+				}
+				if (rs->buf[rs->pos] != '{')
+				{
+					if (rs->content == TRAIL_CONTENT_UNKNOWN)
+					{
+						rs->content = TRAIL_CONTENT_NOT_JSON;
+						rs->mode = MODE_DONE;
+						return TRAIL_NEXT_END;
+					}
+					set_error_at(rs, err, rs->buf + rs->pos,
+								 ERRCODE_INVALID_TEXT_REPRESENTATION,
+								 "unexpected data after a JSON value");
+					goto bad_file;
+				}
+				scan.index = &rs->index;
+				scan.stop_at_wrapper = true;
+				st = scan_value(rs, &scan, err);
+				if (st == TRAIL_SCAN_BAD)
+					goto bad_file;
+				if (st == TRAIL_SCAN_WRAPPER)
+				{
+					enter_wrapper(rs, &scan);
+					continue;
+				}
+				{
+					const char *start = rs->buf + rs->pos;
+
+					rs->pos = scan.end - rs->buf;
+					next = unit_object(rs, start, (int) (scan.end - start),
+									   &scan, false, rec, err);
+				}
+				if (next != TRAIL_NEXT_END)
+					return next;
+				continue;
+
+			case MODE_ITEMS:
+				if (!skip_ws(rs, err))
+					goto truncated;
+				if (rs->buf[rs->pos] == ']')
+				{
+					rs->pos++;
+					rs->mode = rs->in_wrapper ? MODE_WRAPPER_REST : MODE_TOP;
+					continue;
+				}
+				if (!rs->first_item)
+				{
+					if (rs->buf[rs->pos] != ',')
+					{
+						set_error_at(rs, err, rs->buf + rs->pos,
+									 ERRCODE_INVALID_TEXT_REPRESENTATION,
+									 "expected \",\" or \"]\" after an array element");
+						goto bad_file;
+					}
+					rs->pos++;
+					if (!skip_ws(rs, err))
+						goto truncated;
+				}
+				rs->first_item = false;
+				scan.index = &rs->index;
+				scan.stop_at_wrapper = false;
+				st = scan_value(rs, &scan, err);
+				if (st == TRAIL_SCAN_BAD)
+					goto bad_file;
+				next = array_item(rs, &scan, rec, err);
+				rs->pos = scan.end - rs->buf;
+				if (next != TRAIL_NEXT_END)
+					return next;
+				continue;
+
+			case MODE_WRAPPER_REST:
+				next = wrapper_rest(rs, err);
+				if (next == TRAIL_NEXT_BAD_FILE)
+					goto bad_file;
+				continue;
+		}
+	}
+
+truncated:
+	if (err->message == NULL)
+		set_error_at(rs, err, rs->buf + rs->fill,
+					 ERRCODE_INVALID_TEXT_REPRESENTATION,
+					 "unexpected end of input inside an array");
+bad_file:
+	/* the error belongs to the record being read, if any */
+	rec->ordinal = rs->ordinal + (rs->mode == MODE_ITEMS ? 1 : 0);
+	rec->offset = err->offset;
+	rs->mode = MODE_DONE;
+	return TRAIL_NEXT_BAD_FILE;
+}

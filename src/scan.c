@@ -1,0 +1,526 @@
+/*-------------------------------------------------------------------------
+ *
+ * scan.c
+ *	  One scan: files (or a buffer) -> records -> column values, with the
+ *	  error policy.  The SQL functions and the foreign data wrapper both
+ *	  drive this; neither reads files itself.
+ *
+ * Memory has three lifetimes: the scan (the caller's context), the file
+ * (reset when the file changes) and the row (reset before each record).
+ *
+ * The reading layers report problems as TrailErrors; here they become an
+ * ERROR (on_error 'stop') or are counted and passed over (on_error 'skip'),
+ * with one WARNING at the end of the scan.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#define TRAIL_REPORT_EXAMPLES 5
+
+struct TrailReport
+{
+	TrailOnError mode;
+	int64		bad_records;
+	int64		bad_files;
+	List	   *examples;		/* the first few problems, as text */
+};
+
+struct TrailScanState
+{
+	MemoryContext file_cxt;
+	MemoryContext row_cxt;
+
+	/* what to read */
+	List	   *files;
+	int			next_file;
+	bool		single_file;	/* a file named on its own must hold events */
+	const char *mem_data;		/* trail.parse input, or NULL */
+	size_t		mem_len;
+	bool		mem_done;
+
+	TrailReport *report;
+	TrailDecoder *decoder;
+
+	/* the file being read */
+	TrailSource *src;
+	TrailRecordStream *rs;
+	const char *path;			/* NULL for a buffer */
+	int64		ordinal;
+	int64		offset;
+	ErrorContextCallback errcb;
+
+	/* counters */
+	int64		files_read;
+	int64		files_passed_over;
+	int64		records_read;
+	int64		records_returned;
+};
+
+void
+trail_error_set(TrailError *err, int sqlerrcode, const char *fmt,...)
+{
+	va_list		args;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		int			needed;
+
+		va_start(args, fmt);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	err->sqlerrcode = sqlerrcode;
+	err->message = buf.data;
+	err->detail = NULL;
+	err->hint = NULL;
+}
+
+static char *format_va(const char *fmt, va_list args_in) pg_attribute_printf(1, 0);
+
+static char *
+format_va(const char *fmt, va_list args_in)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (;;)
+	{
+		va_list		args;
+		int			needed;
+
+		va_copy(args, args_in);
+		needed = appendStringInfoVA(&buf, fmt, args);
+		va_end(args);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(&buf, needed);
+	}
+	return buf.data;
+}
+
+void
+trail_error_detail(TrailError *err, const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	err->detail = format_va(fmt, args);
+	va_end(args);
+}
+
+void
+trail_error_hint(TrailError *err, const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	err->hint = format_va(fmt, args);
+	va_end(args);
+}
+
+void
+trail_error_clear(TrailError *err)
+{
+	memset(err, 0, sizeof(TrailError));
+	err->offset = -1;
+}
+
+TrailOnError
+trail_on_error_from_string(const char *value)
+{
+	if (pg_strcasecmp(value, "stop") == 0)
+		return TRAIL_ON_ERROR_STOP;
+	if (pg_strcasecmp(value, "skip") == 0)
+		return TRAIL_ON_ERROR_SKIP;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for on_error: \"%s\"", value),
+			 errhint("Valid values are \"stop\" and \"skip\".")));
+	return TRAIL_ON_ERROR_STOP;		/* keep compiler quiet */
+}
+
+TrailReport *
+trail_report_create(TrailOnError mode)
+{
+	TrailReport *report = palloc0(sizeof(TrailReport));
+
+	report->mode = mode;
+	return report;
+}
+
+/* "CloudTrail file "x", record 3, byte offset 1234" */
+static char *
+where_text(const char *file, int64 ordinal, int64 offset)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (file != NULL)
+		appendStringInfo(&buf, "CloudTrail file \"%s\"", file);
+	else
+		appendStringInfoString(&buf, "trail.parse() input");
+	if (ordinal > 0)
+		appendStringInfo(&buf, ", record %lld", (long long) ordinal);
+	if (offset >= 0)
+		appendStringInfo(&buf, ", byte offset %lld", (long long) offset);
+	return buf.data;
+}
+
+/*
+ * A problem with a record (ordinal > 0) or a whole file (ordinal 0).  With
+ * on_error 'stop' this raises it; with 'skip' it is counted.  file may be
+ * NULL when the message names its object itself.
+ */
+void
+trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
+					 TrailError *err)
+{
+	if (report->mode == TRAIL_ON_ERROR_STOP)
+	{
+		char	   *where = (file != NULL || ordinal > 0) ?
+			where_text(file, ordinal, err->offset) : NULL;
+
+		if (err->saved_errno != 0)
+		{
+			errno = err->saved_errno;
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("%s \"%s\": %m", err->message, file)));
+		}
+		ereport(ERROR,
+				(errcode(err->sqlerrcode),
+				 errmsg_internal("%s", err->message),
+				 err->detail ? errdetail_internal("%s", err->detail) : 0,
+				 err->hint ? errhint("%s", err->hint) : 0,
+				 where ? errcontext("%s", where) : 0));
+	}
+
+	if (ordinal > 0)
+		report->bad_records++;
+	else
+		report->bad_files++;
+	if (list_length(report->examples) < TRAIL_REPORT_EXAMPLES)
+	{
+		char	   *text;
+
+		if (err->saved_errno != 0)
+			text = psprintf("%s \"%s\": %s", err->message, file,
+							strerror(err->saved_errno));
+		else if (file != NULL || ordinal > 0)
+			text = psprintf("%s: %s", where_text(file, ordinal, err->offset),
+							err->message);
+		else
+			text = pstrdup(err->message);
+		report->examples = lappend(report->examples, text);
+	}
+}
+
+/*
+ * One WARNING for everything skipped.
+ */
+void
+trail_report_finish(TrailReport *report)
+{
+	StringInfoData detail;
+	ListCell   *lc;
+
+	if (report->bad_records == 0 && report->bad_files == 0)
+		return;
+	initStringInfo(&detail);
+	foreach(lc, report->examples)
+	{
+		if (detail.len > 0)
+			appendStringInfoChar(&detail, '\n');
+		appendStringInfoString(&detail, (char *) lfirst(lc));
+	}
+	if (report->bad_records + report->bad_files > list_length(report->examples))
+		appendStringInfo(&detail, "\n... and %lld more.",
+						 (long long) (report->bad_records + report->bad_files -
+									  list_length(report->examples)));
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("skipped %lld bad records and %lld unreadable files",
+					(long long) report->bad_records,
+					(long long) report->bad_files),
+			 errdetail_internal("%s", detail.data)));
+}
+
+static void
+scan_error_callback(void *arg)
+{
+	TrailScanState *st = (TrailScanState *) arg;
+
+	errcontext("%s", where_text(st->path, st->ordinal, st->offset));
+}
+
+static TrailScanState *
+scan_create(TrailReport *report, const bool *needed, Oid category_type)
+{
+	TrailScanState *st = palloc0(sizeof(TrailScanState));
+
+	st->file_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										 "trail file", ALLOCSET_DEFAULT_SIZES);
+	st->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										"trail row", ALLOCSET_DEFAULT_SIZES);
+	st->report = report;
+	st->decoder = trail_decoder_create(needed, category_type);
+	st->errcb.callback = scan_error_callback;
+	st->errcb.arg = st;
+	return st;
+}
+
+/*
+ * A scan over files (a List of TrailFile).  single_file: the location named
+ * one file, which must then hold CloudTrail events.
+ */
+TrailScanState *
+trail_scan_begin_files(List *files, bool single_file, TrailReport *report,
+					   const bool *needed, Oid category_type)
+{
+	TrailScanState *st = scan_create(report, needed, category_type);
+
+	st->files = files;
+	st->single_file = single_file;
+	return st;
+}
+
+/*
+ * A scan over a buffer (trail.parse).
+ */
+TrailScanState *
+trail_scan_begin_memory(const char *data, size_t len, TrailReport *report,
+						const bool *needed, Oid category_type)
+{
+	TrailScanState *st = scan_create(report, needed, category_type);
+
+	st->mem_data = data;
+	st->mem_len = len;
+	st->single_file = true;
+	return st;
+}
+
+static void
+close_file(TrailScanState *st)
+{
+	if (st->src != NULL)
+		trail_source_close(st->src);
+	st->src = NULL;
+	st->rs = NULL;
+	MemoryContextReset(st->file_cxt);
+}
+
+/*
+ * Open the next file to read; false when there is none.
+ */
+static bool
+open_next(TrailScanState *st)
+{
+	MemoryContext old;
+
+	for (;;)
+	{
+		TrailFile  *f;
+		TrailError	err;
+
+		if (st->mem_data != NULL)
+		{
+			if (st->mem_done)
+				return false;
+			st->mem_done = true;
+			old = MemoryContextSwitchTo(st->file_cxt);
+			st->src = trail_source_open_memory(st->mem_data, st->mem_len);
+			st->rs = trail_stream_begin(st->src);
+			MemoryContextSwitchTo(old);
+			st->path = NULL;
+			return true;
+		}
+
+		if (st->next_file >= list_length(st->files))
+			return false;
+		f = (TrailFile *) list_nth(st->files, st->next_file++);
+		if (!st->single_file && !trail_walk_wants(f->path))
+		{
+			st->files_passed_over++;
+			continue;
+		}
+
+		trail_error_clear(&err);
+		old = MemoryContextSwitchTo(st->file_cxt);
+		st->src = trail_source_open_file(f->path, &err);
+		if (st->src != NULL)
+			st->rs = trail_stream_begin(st->src);
+		MemoryContextSwitchTo(old);
+		if (st->src == NULL)
+		{
+			trail_report_problem(st->report, f->path, 0, &err);
+			MemoryContextReset(st->file_cxt);
+			continue;
+		}
+		st->path = f->path;
+		st->files_read++;
+		return true;
+	}
+}
+
+/*
+ * The stream ended: a file named on its own (or parse() input) must have
+ * held CloudTrail events; in a directory, other files are passed over.
+ */
+static void
+end_of_file(TrailScanState *st)
+{
+	TrailContent content = trail_stream_content(st->rs);
+	TrailError	err;
+	const char *detail = NULL;
+
+	switch (content)
+	{
+		case TRAIL_CONTENT_EMPTY:
+			detail = "It is empty.";
+			break;
+		case TRAIL_CONTENT_NOT_JSON:
+			detail = "It does not start with a JSON object or array.";
+			break;
+		case TRAIL_CONTENT_DIGEST:
+			detail = "It is a CloudTrail digest file, which lists log files but holds no events.";
+			break;
+		default:
+			break;
+	}
+	if (detail == NULL)
+		return;
+	if (!st->single_file)
+	{
+		st->files_passed_over++;
+		ereport(DEBUG1,
+				(errmsg_internal("trail: passed over \"%s\": %s", st->path, detail)));
+		return;
+	}
+	trail_error_clear(&err);
+	trail_error_set(&err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+					st->path ? "file does not hold CloudTrail events" :
+					"input does not hold CloudTrail events");
+	trail_error_detail(&err, "%s", detail);
+	trail_report_problem(st->report, st->path, 0, &err);
+}
+
+static bool
+record_problem(TrailScanState *st, const TrailRecord *rec, TrailError *err)
+{
+	if (rec->flags & TRAIL_JSON_BAD_UTF8)
+	{
+		trail_error_set(err, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+						"record holds bytes that are not valid UTF-8");
+		err->offset = rec->flag_offset;
+		return true;
+	}
+	if (rec->flags & TRAIL_JSON_CONTROL_CHAR)
+	{
+		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+						"record holds a control character that is not escaped");
+		trail_error_detail(err, "JSON strings must write characters below U+0020 as escapes.");
+		err->offset = rec->flag_offset;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The next row.  values[] and isnull[] are indexed by TrailColumnId and
+ * live in the row context until the next call.  Returns false at the end.
+ */
+bool
+trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
+{
+	for (;;)
+	{
+		TrailRecord rec = {0};
+		TrailError	err;
+		TrailNext	next;
+		MemoryContext old;
+		bool		ok;
+
+		CHECK_FOR_INTERRUPTS();
+
+		if (st->rs == NULL && !open_next(st))
+			return false;
+
+		MemoryContextReset(st->row_cxt);
+		trail_error_clear(&err);
+		old = MemoryContextSwitchTo(st->file_cxt);
+		next = trail_stream_next(st->rs, &rec, &err);
+		MemoryContextSwitchTo(old);
+
+		switch (next)
+		{
+			case TRAIL_NEXT_END:
+				end_of_file(st);
+				close_file(st);
+				continue;
+			case TRAIL_NEXT_BAD_FILE:
+				trail_report_problem(st->report, st->path, rec.ordinal, &err);
+				close_file(st);
+				continue;
+			case TRAIL_NEXT_BAD_RECORD:
+				st->records_read++;
+				trail_report_problem(st->report, st->path, rec.ordinal, &err);
+				continue;
+			case TRAIL_NEXT_RECORD:
+				break;
+		}
+
+		st->records_read++;
+		if (record_problem(st, &rec, &err))
+		{
+			trail_report_problem(st->report, st->path, rec.ordinal, &err);
+			continue;
+		}
+
+		/* PostgreSQL's input functions may raise errors too: say where */
+		st->ordinal = rec.ordinal;
+		st->offset = rec.offset;
+		st->errcb.previous = error_context_stack;
+		error_context_stack = &st->errcb;
+		old = MemoryContextSwitchTo(st->row_cxt);
+		ok = trail_decode(st->decoder, &rec, st->path, values, isnull, &err);
+		MemoryContextSwitchTo(old);
+		error_context_stack = st->errcb.previous;
+
+		if (!ok)
+		{
+			if (err.offset < 0)
+				err.offset = rec.offset;
+			trail_report_problem(st->report, st->path, rec.ordinal, &err);
+			continue;
+		}
+		st->records_returned++;
+		return true;
+	}
+}
+
+/*
+ * Close what is open and say what was skipped or replaced.
+ */
+void
+trail_scan_end(TrailScanState *st)
+{
+	int64		replaced = trail_decoder_replaced(st->decoder);
+
+	close_file(st);
+	trail_report_finish(st->report);
+	if (replaced > 0)
+		ereport(NOTICE,
+				(errmsg("replaced %lld characters that PostgreSQL cannot store with U+FFFD",
+						(long long) replaced),
+				 errdetail("JSON strings held \\u0000 or unpaired surrogate escapes."),
+				 errhint("The raw column keeps the original text.")));
+}

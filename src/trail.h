@@ -1,0 +1,400 @@
+/*-------------------------------------------------------------------------
+ *
+ * trail.h
+ *	  The map of trail: types shared between modules and the prototypes of
+ *	  every cross-file function, grouped by the file that defines them.
+ *
+ * Data flows one way:
+ *
+ *	  file_walk.c     location -> list of files
+ *	  byte_source.c   file or memory -> bytes (the only user of zlib)
+ *	  json_scan.c     bytes -> validated JSON values and member indexes
+ *	  record_stream.c bytes -> records (the document shapes CloudTrail
+ *	                  events come in)
+ *	  decode.c        record -> column values (convert.c does the scalar
+ *	                  conversions, columns.c knows the columns)
+ *	  scan.c          drives the above for a whole scan, with the error
+ *	                  policy; functions.c (SQL functions) and the FDW sit
+ *	                  on top of it
+ *
+ * Errors found while reading are "soft": the reading layers fill a
+ * TrailError and return, and scan.c decides whether to raise or to skip.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TRAIL_H
+#define TRAIL_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/timestamp.h"
+
+/* ----------------------------------------------------------------
+ * Soft errors (filled by the reading layers, raised by scan.c)
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailError
+{
+	int			sqlerrcode;		/* 0 when no error */
+	int			saved_errno;	/* for file errors: errno to report with %m */
+	char	   *message;		/* primary message, palloc'd */
+	char	   *detail;			/* optional detail, palloc'd */
+	char	   *hint;			/* optional hint, palloc'd */
+	int64		offset;			/* byte offset in the inflated stream, or -1 */
+} TrailError;
+
+extern void trail_error_set(TrailError *err, int sqlerrcode, const char *fmt,...) pg_attribute_printf(3, 4);
+extern void trail_error_detail(TrailError *err, const char *fmt,...) pg_attribute_printf(2, 3);
+extern void trail_error_hint(TrailError *err, const char *fmt,...) pg_attribute_printf(2, 3);
+extern void trail_error_clear(TrailError *err);
+
+/* ----------------------------------------------------------------
+ * byte_source.c: a file or a memory buffer as a stream of bytes,
+ * inflating gzip (concatenated members, gzip inside gzip) on the way.
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailSource TrailSource;
+
+extern TrailSource *trail_source_open_file(const char *path, TrailError *err);
+extern TrailSource *trail_source_open_memory(const char *data, size_t len);
+extern ssize_t trail_source_read(TrailSource *src, char *buf, size_t len,
+								 TrailError *err);
+extern int	trail_source_gzip_layers(TrailSource *src);
+extern void trail_source_close(TrailSource *src);
+
+/* ----------------------------------------------------------------
+ * json_scan.c: a validating JSON scanner over a byte range
+ * ----------------------------------------------------------------
+ */
+typedef enum TrailJsonType
+{
+	TRAIL_JSON_NONE = 0,		/* absent */
+	TRAIL_JSON_OBJECT,
+	TRAIL_JSON_ARRAY,
+	TRAIL_JSON_STRING,
+	TRAIL_JSON_NUMBER,
+	TRAIL_JSON_TRUE,
+	TRAIL_JSON_FALSE,
+	TRAIL_JSON_NULL
+} TrailJsonType;
+
+/* A JSON value as the bytes it was written with (strings keep quotes). */
+typedef struct TrailSlice
+{
+	const char *ptr;
+	int			len;
+	TrailJsonType type;
+} TrailSlice;
+
+/* One member of an object: its key (without quotes, still escaped) and value */
+typedef struct TrailMember
+{
+	const char *key;
+	int			keylen;
+	TrailSlice	value;
+} TrailMember;
+
+typedef struct TrailMemberIndex
+{
+	TrailMember *members;
+	int			nmembers;
+	int			maxmembers;
+} TrailMemberIndex;
+
+/* What the scanner noticed inside a value (TrailScan.flags) */
+#define TRAIL_JSON_ESC_NUL			0x0001	/* a \u0000 escape */
+#define TRAIL_JSON_ESC_SURROGATE	0x0002	/* a \uD800-\uDFFF escape */
+#define TRAIL_JSON_BAD_UTF8			0x0004	/* bytes that are not UTF-8 */
+#define TRAIL_JSON_CONTROL_CHAR		0x0008	/* raw control character in a string */
+#define TRAIL_JSON_HUGE_NUMBER		0x0010	/* a number jsonb cannot hold */
+#define TRAIL_JSON_NON_ASCII		0x0020	/* any byte >= 0x80 */
+
+/* flags that make a value unusable, as opposed to needing care */
+#define TRAIL_JSON_INVALID_FLAGS \
+	(TRAIL_JSON_BAD_UTF8 | TRAIL_JSON_CONTROL_CHAR)
+
+typedef enum TrailScanStatus
+{
+	TRAIL_SCAN_DONE,			/* a complete value; see end */
+	TRAIL_SCAN_MORE,			/* ran out of bytes: call again with more */
+	TRAIL_SCAN_WRAPPER,			/* stopped at a Records-like array member */
+	TRAIL_SCAN_BAD				/* syntax error; see error, error_at */
+} TrailScanStatus;
+
+typedef struct TrailScan
+{
+	/* input options */
+	TrailMemberIndex *index;	/* collect depth-1 members here, or NULL */
+	bool		stop_at_wrapper;	/* stop at "Records"/"Events"/"logEvents": [ */
+	bool		at_eof;			/* no more bytes will come */
+
+	/* results */
+	const char *end;			/* DONE: first byte after the value;
+								 * WRAPPER: the '[' of the array */
+	int			flags;			/* TRAIL_JSON_* */
+	const char *flag_at;		/* where the first invalid flag was raised */
+	const char *error;			/* BAD: static message */
+	const char *error_at;		/* BAD: where */
+	TrailJsonType type;			/* type of the scanned value */
+	const char *wrapper_key;	/* WRAPPER: the key (points into input) */
+	int			wrapper_keylen;
+} TrailScan;
+
+#define TRAIL_JSON_MAX_DEPTH 1000
+
+extern TrailScanStatus trail_json_scan(const char *p, const char *end,
+									   TrailScan *scan);
+extern const char *trail_json_skip_ws(const char *p, const char *end);
+extern bool trail_json_members(TrailSlice obj, TrailMemberIndex *index);
+extern TrailSlice trail_json_get(const TrailMemberIndex *index, const char *key);
+extern bool trail_json_key_equals(const TrailMember *m, const char *key, int keylen);
+extern char *trail_json_unescape(TrailSlice str, int *len, int *replaced);
+extern char *trail_json_sanitize(TrailSlice value, int *replaced);
+extern const char *trail_json_type_name(TrailJsonType type);
+
+/* ----------------------------------------------------------------
+ * record_stream.c: the records inside a byte stream
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailRecordStream TrailRecordStream;
+
+typedef struct TrailRecord
+{
+	const char *data;			/* the record object's bytes */
+	int			len;
+	int64		ordinal;		/* 1-based position in the file */
+	int64		offset;			/* byte offset in the inflated stream */
+	int			flags;			/* TRAIL_JSON_* seen inside it */
+	int64		flag_offset;	/* where the first invalid flag was raised */
+	TrailMemberIndex *members;	/* its top-level members */
+} TrailRecord;
+
+typedef enum TrailNext
+{
+	TRAIL_NEXT_RECORD,			/* *rec holds a record */
+	TRAIL_NEXT_BAD_RECORD,		/* one record is bad; the stream goes on */
+	TRAIL_NEXT_BAD_FILE,		/* the rest of the stream is unreadable */
+	TRAIL_NEXT_END				/* no more records */
+} TrailNext;
+
+/* What a finished stream turned out to hold */
+typedef enum TrailContent
+{
+	TRAIL_CONTENT_UNKNOWN = 0,	/* nothing read yet */
+	TRAIL_CONTENT_EVENTS,		/* CloudTrail events (maybe zero of them) */
+	TRAIL_CONTENT_DIGEST,		/* a CloudTrail digest file */
+	TRAIL_CONTENT_OTHER_JSON,	/* JSON, but no CloudTrail events */
+	TRAIL_CONTENT_NOT_JSON,		/* not JSON at all */
+	TRAIL_CONTENT_EMPTY			/* no bytes */
+} TrailContent;
+
+extern TrailRecordStream *trail_stream_begin(TrailSource *src);
+extern TrailNext trail_stream_next(TrailRecordStream *rs, TrailRecord *rec,
+								   TrailError *err);
+extern TrailContent trail_stream_content(TrailRecordStream *rs);
+extern int64 trail_stream_ignored(TrailRecordStream *rs);
+
+/* ----------------------------------------------------------------
+ * columns.c: the columns of trail.event
+ * ----------------------------------------------------------------
+ */
+typedef enum TrailColumnId
+{
+	TRAIL_COL_EVENT_TIME = 0,
+	TRAIL_COL_EVENT_VERSION,
+	TRAIL_COL_EVENT_SOURCE,
+	TRAIL_COL_EVENT_NAME,
+	TRAIL_COL_AWS_REGION,
+	TRAIL_COL_EVENT_CATEGORY,
+	TRAIL_COL_EVENT_TYPE,
+	TRAIL_COL_READ_ONLY,
+	TRAIL_COL_MANAGEMENT_EVENT,
+	TRAIL_COL_SOURCE_IP_ADDRESS,
+	TRAIL_COL_SOURCE_IP,
+	TRAIL_COL_USER_AGENT,
+	TRAIL_COL_ERROR_CODE,
+	TRAIL_COL_ERROR_MESSAGE,
+	TRAIL_COL_REQUEST_ID,
+	TRAIL_COL_EVENT_ID,
+	TRAIL_COL_SHARED_EVENT_ID,
+	TRAIL_COL_API_VERSION,
+	TRAIL_COL_RECIPIENT_ACCOUNT_ID,
+	TRAIL_COL_VPC_ENDPOINT_ID,
+	TRAIL_COL_VPC_ENDPOINT_ACCOUNT_ID,
+	TRAIL_COL_USER_IDENTITY,
+	TRAIL_COL_USER_TYPE,
+	TRAIL_COL_PRINCIPAL_ID,
+	TRAIL_COL_USER_ARN,
+	TRAIL_COL_ACCOUNT_ID,
+	TRAIL_COL_ACCESS_KEY_ID,
+	TRAIL_COL_USER_NAME,
+	TRAIL_COL_INVOKED_BY,
+	TRAIL_COL_SESSION_ISSUER_TYPE,
+	TRAIL_COL_SESSION_ISSUER_ARN,
+	TRAIL_COL_SESSION_ISSUER_USER_NAME,
+	TRAIL_COL_MFA_AUTHENTICATED,
+	TRAIL_COL_SESSION_CREATED_AT,
+	TRAIL_COL_REQUEST_PARAMETERS,
+	TRAIL_COL_RESPONSE_ELEMENTS,
+	TRAIL_COL_ADDITIONAL_EVENT_DATA,
+	TRAIL_COL_SERVICE_EVENT_DETAILS,
+	TRAIL_COL_RESOURCES,
+	TRAIL_COL_TLS_DETAILS,
+	TRAIL_COL_ADDENDUM,
+	TRAIL_COL_EDGE_DEVICE_DETAILS,
+	TRAIL_COL_INSIGHT_DETAILS,
+	TRAIL_COL_SESSION_CREDENTIAL_FROM_CONSOLE,
+	TRAIL_COL_SOURCE_FILE,
+	TRAIL_COL_RECORD_INDEX,
+	TRAIL_COL_RAW,
+	TRAIL_NCOLUMNS
+} TrailColumnId;
+
+/* How a column's value is made */
+typedef enum TrailConversion
+{
+	TRAIL_CONV_TEXT,			/* JSON string -> text */
+	TRAIL_CONV_BOOL,			/* JSON boolean or "true"/"false" */
+	TRAIL_CONV_TIMESTAMPTZ,		/* ISO 8601 string or epoch number */
+	TRAIL_CONV_UUID,			/* string -> uuid, NULL when not a UUID */
+	TRAIL_CONV_INET,			/* string -> inet, NULL when not an address */
+	TRAIL_CONV_JSONB,			/* any JSON value -> jsonb */
+	TRAIL_CONV_CATEGORY,		/* eventCategory, derived when absent */
+	TRAIL_CONV_SOURCE_FILE,
+	TRAIL_CONV_RECORD_INDEX,
+	TRAIL_CONV_RAW				/* the record's bytes as json */
+} TrailConversion;
+
+#define TRAIL_MAX_PATH 4
+
+typedef struct TrailColumn
+{
+	const char *name;			/* column name in trail.event */
+	const char *field;			/* CloudTrail field path, for messages */
+	TrailConversion conversion;
+	int			depth;			/* number of keys in path */
+	const char *path[TRAIL_MAX_PATH];
+} TrailColumn;
+
+extern const TrailColumn trail_columns[TRAIL_NCOLUMNS];
+extern int	trail_column_by_name(const char *name);
+
+/* ----------------------------------------------------------------
+ * convert.c: scalar conversions from JSON text
+ * ----------------------------------------------------------------
+ */
+extern bool trail_parse_timestamp(const char *s, int len, TimestampTz *result);
+extern bool trail_parse_epoch(const char *s, int len, TimestampTz *result);
+extern bool trail_parse_uuid(const char *s, int len, unsigned char *result);
+extern Datum trail_make_inet(const char *s, int len, bool *isnull);
+extern int	trail_parse_bool_text(const char *s, int len);
+
+/* ----------------------------------------------------------------
+ * decode.c: record -> values of trail.event columns
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailDecoder TrailDecoder;
+
+extern TrailDecoder *trail_decoder_create(const bool *needed, Oid category_type);
+extern bool trail_decode(TrailDecoder *dec, const TrailRecord *rec,
+						 const char *source_file, Datum *values, bool *isnull,
+						 TrailError *err);
+extern int64 trail_decoder_replaced(TrailDecoder *dec);
+extern const char *trail_decoder_bad_column(TrailDecoder *dec);
+
+/* ----------------------------------------------------------------
+ * s3_layout.c: what a path tells in the CloudTrail S3 key layout
+ * ----------------------------------------------------------------
+ */
+typedef enum TrailFileKind
+{
+	TRAIL_KIND_NONE = 0,		/* not in the layout */
+	TRAIL_KIND_CLOUDTRAIL,
+	TRAIL_KIND_INSIGHT,
+	TRAIL_KIND_NETWORK_ACTIVITY,
+	TRAIL_KIND_DIGEST,
+	TRAIL_KIND_AGGREGATED
+} TrailFileKind;
+
+typedef struct TrailLayout
+{
+	TrailFileKind kind;
+	char		organization_id[40];
+	char		account_id[16];
+	char		region[40];
+	bool		has_delivered_at;
+	TimestampTz delivered_at;
+} TrailLayout;
+
+extern bool trail_layout_parse(const char *path, TrailLayout *layout);
+extern const char *trail_kind_name(TrailFileKind kind);
+
+/* ----------------------------------------------------------------
+ * file_walk.c: the files under a location
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailFile
+{
+	char	   *path;
+	int64		size;
+} TrailFile;
+
+typedef struct TrailReport TrailReport;
+
+extern List *trail_walk(const char *location, bool recursive,
+						bool *is_directory, TrailReport *report);
+extern bool trail_walk_wants(const char *path);
+
+/* ----------------------------------------------------------------
+ * scan.c: one scan over files or a memory buffer
+ * ----------------------------------------------------------------
+ */
+typedef enum TrailOnError
+{
+	TRAIL_ON_ERROR_STOP,
+	TRAIL_ON_ERROR_SKIP
+} TrailOnError;
+
+extern TrailOnError trail_on_error_from_string(const char *value);
+extern TrailReport *trail_report_create(TrailOnError mode);
+extern void trail_report_problem(TrailReport *report, const char *file,
+								 int64 ordinal, TrailError *err);
+extern void trail_report_finish(TrailReport *report);
+
+typedef struct TrailScanState TrailScanState;
+
+extern TrailScanState *trail_scan_begin_files(List *files, bool single_file,
+											  TrailReport *report,
+											  const bool *needed,
+											  Oid category_type);
+extern TrailScanState *trail_scan_begin_memory(const char *data, size_t len,
+											   TrailReport *report,
+											   const bool *needed,
+											   Oid category_type);
+extern bool trail_scan_next(TrailScanState *st, Datum *values, bool *isnull);
+extern void trail_scan_end(TrailScanState *st);
+
+/* ----------------------------------------------------------------
+ * functions.c: SQL-callable functions and the privilege check
+ * ----------------------------------------------------------------
+ */
+extern void trail_check_file_access(void);
+
+/* ----------------------------------------------------------------
+ * projection.c: tell the SQL functions which columns a query uses
+ * ----------------------------------------------------------------
+ */
+extern void trail_projection_init(void);
+extern void trail_projection_needed(FunctionCallInfo fcinfo, int argno,
+									bool *needed);
+
+/* ----------------------------------------------------------------
+ * trail.c: settings
+ * ----------------------------------------------------------------
+ */
+extern int	trail_max_record_size;
+
+#endif							/* TRAIL_H */
