@@ -61,12 +61,22 @@ CREATE TYPE @extschema@.event AS (
 COMMENT ON TYPE @extschema@.event IS
 'One CloudTrail event as a row with typed columns';
 
+-- Planner support for the readers: lets the planner tell them which
+-- columns a query uses (see src/projection.c).
+CREATE FUNCTION @extschema@.reader_support(internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'trail_reader_support'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION @extschema@.reader_support(internal) IS
+'Planner support for trail.read and trail.parse (internal)';
+
 CREATE FUNCTION @extschema@.read(location text,
                                  recursive boolean DEFAULT true,
                                  on_error text DEFAULT 'stop')
 RETURNS SETOF @extschema@.event
 AS 'MODULE_PATHNAME', 'trail_read'
-LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED ROWS 10000;
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED ROWS 10000
+SUPPORT @extschema@.reader_support;
 COMMENT ON FUNCTION @extschema@.read(text, boolean, text) IS
 'The CloudTrail events in a file or a directory tree on the server';
 REVOKE ALL ON FUNCTION @extschema@.read(text, boolean, text) FROM PUBLIC;
@@ -74,14 +84,16 @@ REVOKE ALL ON FUNCTION @extschema@.read(text, boolean, text) FROM PUBLIC;
 CREATE FUNCTION @extschema@.parse(document text)
 RETURNS SETOF @extschema@.event
 AS 'MODULE_PATHNAME', 'trail_parse_text'
-LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 100;
+LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 100
+SUPPORT @extschema@.reader_support;
 COMMENT ON FUNCTION @extschema@.parse(text) IS
 'The CloudTrail events in a document (any shape trail.read accepts)';
 
 CREATE FUNCTION @extschema@.parse(document bytea)
 RETURNS SETOF @extschema@.event
 AS 'MODULE_PATHNAME', 'trail_parse_bytea'
-LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 100;
+LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 100
+SUPPORT @extschema@.reader_support;
 COMMENT ON FUNCTION @extschema@.parse(bytea) IS
 'The CloudTrail events in a document, which may be gzip-compressed';
 

@@ -39,7 +39,7 @@ file_problem(TrailReport *report, const char *path, const char *what,
 	err.saved_errno = saved_errno;
 	err.offset = -1;
 	trail_error_set(&err, 0, "%s", what);
-	trail_report_problem(report, path, 0, &err);
+	trail_report_problem(report, path, 0, true, &err);
 }
 
 static List *
@@ -106,7 +106,7 @@ walk_directory(const char *dirpath, bool recursive, Ancestor *ancestors,
 				trail_error_set(&err, ERRCODE_INVALID_PARAMETER_VALUE,
 								"directory \"%s\" is a symbolic link loop", path);
 				trail_error_detail(&err, "It leads back to a directory that contains it.");
-				trail_report_problem(report, NULL, 0, &err);
+				trail_report_problem(report, NULL, 0, true, &err);
 				continue;
 			}
 			self.dev = st.st_dev;

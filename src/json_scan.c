@@ -532,7 +532,7 @@ bad_token:
 	return TRAIL_SCAN_BAD;
 
 too_deep:
-	scan->error = "JSON nesting is too deep";
+	scan->error = "nesting is too deep";
 	scan->error_at = p;
 	return TRAIL_SCAN_BAD;
 

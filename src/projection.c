@@ -14,6 +14,12 @@
  * Without the hook (the function called in a SELECT list, or ROWS FROM
  * with several functions) every column is built, as before.
  *
+ * The hook must be in place before the first query of a session is
+ * planned, when nothing may have loaded the library yet.  So the readers
+ * name trail_reader_support as their planner support function: the planner
+ * calls it while simplifying the call, which loads the library (and runs
+ * _PG_init) before it plans the scan.
+ *
  *-------------------------------------------------------------------------
  */
 #include "trail.h"
@@ -22,6 +28,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
+#include "nodes/supportnodes.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
 #include "utils/array.h"
@@ -109,6 +116,18 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	fexpr->args = lappend(list_copy(fexpr->args),
 						  makeConst(INT4ARRAYOID, -1, InvalidOid, -1,
 									PointerGetDatum(arr), false, false));
+}
+
+PG_FUNCTION_INFO_V1(trail_reader_support);
+
+/*
+ * Planner support function of trail.read and trail.parse.  Being called is
+ * its purpose (see above); it leaves every request to the defaults.
+ */
+Datum
+trail_reader_support(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(NULL);
 }
 
 void

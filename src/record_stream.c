@@ -150,7 +150,8 @@ refill(TrailRecordStream *rs, TrailError *err)
 	n = trail_source_read(rs->src, rs->buf + rs->fill, rs->size - rs->fill, err);
 	if (n < 0)
 	{
-		err->offset = rs->base + rs->fill;
+		/* how far the decoded stream got, if anywhere */
+		err->offset = (rs->base + rs->fill > 0) ? rs->base + rs->fill : -1;
 		return false;
 	}
 	if (n == 0)
@@ -193,8 +194,11 @@ scan_value(TrailRecordStream *rs, TrailScan *scan, TrailError *err)
 		if (st != TRAIL_SCAN_MORE)
 		{
 			if (st == TRAIL_SCAN_BAD)
+			{
 				set_error_at(rs, err, scan->error_at,
-							 ERRCODE_INVALID_TEXT_REPRESENTATION, scan->error);
+							 ERRCODE_INVALID_TEXT_REPRESENTATION, "invalid JSON");
+				trail_error_detail(err, "%s.", scan->error);
+			}
 			return st;
 		}
 		if (!refill(rs, err))
@@ -257,9 +261,9 @@ embedded_record(TrailRecordStream *rs, TrailSlice str, const char *at,
 	if (st == TRAIL_SCAN_BAD)
 	{
 		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
-						"%s is not valid JSON: %s", what, scan.error);
-		trail_error_detail(err, "The error is at byte %d of the decoded string.",
-						   (int) (scan.error_at - rs->embedded));
+						"%s is not valid JSON", what);
+		trail_error_detail(err, "%s at byte %d of the decoded string.",
+						   scan.error, (int) (scan.error_at - rs->embedded));
 		err->offset = rec->offset;
 		return TRAIL_NEXT_BAD_RECORD;
 	}

@@ -176,13 +176,14 @@ where_text(const char *file, int64 ordinal, int64 offset)
 }
 
 /*
- * A problem with a record (ordinal > 0) or a whole file (ordinal 0).  With
- * on_error 'stop' this raises it; with 'skip' it is counted.  file may be
- * NULL when the message names its object itself.
+ * A problem with one record, or with a whole file (whole_file: the file,
+ * or the rest of it from record ordinal on, cannot be read).  With on_error
+ * 'stop' this raises it; with 'skip' it is counted.  file may be NULL when
+ * the message names its object itself.
  */
 void
 trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
-					 TrailError *err)
+					 bool whole_file, TrailError *err)
 {
 	if (report->mode == TRAIL_ON_ERROR_STOP)
 	{
@@ -204,10 +205,10 @@ trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
 				 where ? errcontext("%s", where) : 0));
 	}
 
-	if (ordinal > 0)
-		report->bad_records++;
-	else
+	if (whole_file)
 		report->bad_files++;
+	else
+		report->bad_records++;
 	if (list_length(report->examples) < TRAIL_REPORT_EXAMPLES)
 	{
 		char	   *text;
@@ -216,8 +217,10 @@ trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
 			text = psprintf("%s \"%s\": %s", err->message, file,
 							strerror(err->saved_errno));
 		else if (file != NULL || ordinal > 0)
-			text = psprintf("%s: %s", where_text(file, ordinal, err->offset),
-							err->message);
+			text = psprintf("%s: %s%s", where_text(file, ordinal, err->offset),
+							err->message,
+							(whole_file && ordinal > 0) ?
+							" (the rest of the file was not read)" : "");
 		else
 			text = pstrdup(err->message);
 		report->examples = lappend(report->examples, text);
@@ -361,7 +364,7 @@ open_next(TrailScanState *st)
 		MemoryContextSwitchTo(old);
 		if (st->src == NULL)
 		{
-			trail_report_problem(st->report, f->path, 0, &err);
+			trail_report_problem(st->report, f->path, 0, true, &err);
 			MemoryContextReset(st->file_cxt);
 			continue;
 		}
@@ -410,7 +413,7 @@ end_of_file(TrailScanState *st)
 					st->path ? "file does not hold CloudTrail events" :
 					"input does not hold CloudTrail events");
 	trail_error_detail(&err, "%s", detail);
-	trail_report_problem(st->report, st->path, 0, &err);
+	trail_report_problem(st->report, st->path, 0, true, &err);
 }
 
 static bool
@@ -467,12 +470,12 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 				close_file(st);
 				continue;
 			case TRAIL_NEXT_BAD_FILE:
-				trail_report_problem(st->report, st->path, rec.ordinal, &err);
+				trail_report_problem(st->report, st->path, rec.ordinal, true, &err);
 				close_file(st);
 				continue;
 			case TRAIL_NEXT_BAD_RECORD:
 				st->records_read++;
-				trail_report_problem(st->report, st->path, rec.ordinal, &err);
+				trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
 				continue;
 			case TRAIL_NEXT_RECORD:
 				break;
@@ -481,7 +484,7 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		st->records_read++;
 		if (record_problem(st, &rec, &err))
 		{
-			trail_report_problem(st->report, st->path, rec.ordinal, &err);
+			trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
 			continue;
 		}
 
@@ -499,7 +502,7 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		{
 			if (err.offset < 0)
 				err.offset = rec.offset;
-			trail_report_problem(st->report, st->path, rec.ordinal, &err);
+			trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
 			continue;
 		}
 		st->records_returned++;

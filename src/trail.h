@@ -361,7 +361,8 @@ typedef enum TrailOnError
 extern TrailOnError trail_on_error_from_string(const char *value);
 extern TrailReport *trail_report_create(TrailOnError mode);
 extern void trail_report_problem(TrailReport *report, const char *file,
-								 int64 ordinal, TrailError *err);
+								 int64 ordinal, bool whole_file,
+								 TrailError *err);
 extern void trail_report_finish(TrailReport *report);
 
 typedef struct TrailScanState TrailScanState;
