@@ -3,6 +3,10 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION trail" to load this file. \quit
 
+-- Everyone may use the types and trail.parse(); the functions that read
+-- server files are revoked from PUBLIC below.
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
 CREATE TYPE @extschema@.event_category AS ENUM (
     'Management', 'Data', 'Insight', 'NetworkActivity'
 );

@@ -112,6 +112,16 @@ set_error_at(TrailRecordStream *rs, TrailError *err, const char *at,
 	err->offset = rs->base + (at - rs->buf);
 }
 
+static void
+too_large(TrailRecordStream *rs, TrailError *err)
+{
+	trail_error_set(err, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+					"JSON value exceeds the maximum record size of %d kB",
+					trail_max_record_size);
+	trail_error_hint(err, "Raise \"trail.max_record_size\" to read larger records.");
+	err->offset = rs->base + rs->pos;
+}
+
 /*
  * Read more bytes into the window, keeping [pos, fill).  Returns false on a
  * read error or when the value being read would exceed the record size
@@ -124,6 +134,12 @@ refill(TrailRecordStream *rs, TrailError *err)
 
 	CHECK_FOR_INTERRUPTS();
 
+	/* the value being read already holds this many bytes and goes on */
+	if (rs->fill - rs->pos >= (size_t) trail_max_record_size * 1024)
+	{
+		too_large(rs, err);
+		return false;
+	}
 	if (rs->pos > 0)
 	{
 		memmove(rs->buf, rs->buf + rs->pos, rs->fill - rs->pos);
@@ -133,19 +149,8 @@ refill(TrailRecordStream *rs, TrailError *err)
 	}
 	if (rs->fill >= rs->size / 2)
 	{
-		size_t		newsize = rs->size * 2;
-
-		if (rs->fill >= (size_t) trail_max_record_size * 1024)
-		{
-			trail_error_set(err, ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-							"JSON value exceeds the maximum record size of %d kB",
-							trail_max_record_size);
-			trail_error_hint(err, "Raise \"trail.max_record_size\" to read larger records.");
-			err->offset = rs->base;
-			return false;
-		}
-		rs->buf = repalloc_huge(rs->buf, newsize);
-		rs->size = newsize;
+		rs->size *= 2;
+		rs->buf = repalloc_huge(rs->buf, rs->size);
 	}
 	n = trail_source_read(rs->src, rs->buf + rs->fill, rs->size - rs->fill, err);
 	if (n < 0)
@@ -191,6 +196,12 @@ scan_value(TrailRecordStream *rs, TrailScan *scan, TrailError *err)
 
 		scan->at_eof = rs->eof;
 		st = trail_json_scan(rs->buf + rs->pos, rs->buf + rs->fill, scan);
+		if (st == TRAIL_SCAN_DONE &&
+			scan->end - (rs->buf + rs->pos) > (ptrdiff_t) trail_max_record_size * 1024)
+		{
+			too_large(rs, err);
+			return TRAIL_SCAN_BAD;
+		}
 		if (st != TRAIL_SCAN_MORE)
 		{
 			if (st == TRAIL_SCAN_BAD)
@@ -645,8 +656,8 @@ truncated:
 					 ERRCODE_INVALID_TEXT_REPRESENTATION,
 					 "unexpected end of input inside an array");
 bad_file:
-	/* the error belongs to the record being read, if any */
-	rec->ordinal = rs->ordinal + (rs->mode == MODE_ITEMS ? 1 : 0);
+	/* the error belongs to the record being read, or the next one */
+	rec->ordinal = rs->ordinal + 1;
 	rec->offset = err->offset;
 	rs->mode = MODE_DONE;
 	return TRAIL_NEXT_BAD_FILE;

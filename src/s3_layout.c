@@ -201,8 +201,9 @@ trail_layout_parse(const char *path, TrailLayout *layout)
 		p = slash + 1;
 	}
 
+	/* [o-org/]account/Folder/region/YYYY/MM/DD/file */
 	i = 0;
-	if (nparts == 9)
+	if (nparts == 8)
 	{
 		/* an organization trail: o-<id> first */
 		if (parts[0].len < 3 || parts[0].len >= (int) sizeof(layout->organization_id) ||
@@ -211,7 +212,7 @@ trail_layout_parse(const char *path, TrailLayout *layout)
 		memcpy(layout->organization_id, parts[0].s, parts[0].len);
 		i = 1;
 	}
-	else if (nparts != 8)
+	else if (nparts != 7)
 		return false;
 
 	if (parts[i].len != 12 || !all_digits(parts[i].s, 12))

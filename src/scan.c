@@ -187,7 +187,7 @@ trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
 {
 	if (report->mode == TRAIL_ON_ERROR_STOP)
 	{
-		char	   *where = (file != NULL || ordinal > 0) ?
+		char	   *where = (file != NULL || ordinal > 0 || err->offset >= 0) ?
 			where_text(file, ordinal, err->offset) : NULL;
 
 		if (err->saved_errno != 0)

@@ -24,7 +24,7 @@ _PG_init(void)
 							"A guard against hostile or broken input; CloudTrail's own limit is 256 kB per event.",
 							&trail_max_record_size,
 							64 * 1024,
-							1024,
+							256,
 							1024 * 1024,
 							PGC_USERSET,
 							GUC_UNIT_KB,
