@@ -17,10 +17,13 @@
  */
 #include "trail.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
 
 #define MAX_TOP_KEYS 40
@@ -51,10 +54,37 @@ typedef struct NestedObject
 	TrailMemberIndex index;
 } NestedObject;
 
+/* one step of a field path: a key, or an array index when key is NULL */
+typedef struct PathStep
+{
+	char	   *key;
+	int			index;
+} PathStep;
+
+/* how one output value is made from the canonical columns or a path */
+typedef struct OutputPlan
+{
+	int			column;			/* TrailColumnId, TRAIL_OUTPUT_FIELD/NONE */
+	bool		convert;		/* canonical type differs from the wanted one */
+	FmgrInfo	out_func;		/* canonical type's output function */
+	FmgrInfo	in_func;		/* wanted type's input function */
+	Oid			typioparam;
+	int32		typmod;
+	bool		wants_json;		/* field into json/jsonb: pass JSON text */
+	const char *field;			/* the path as written, for messages */
+	PathStep   *steps;
+	int			nsteps;
+	int			key;			/* top-level key slot of the first step */
+} OutputPlan;
+
 struct TrailDecoder
 {
 	MemoryContext cxt;			/* where the decoder and its indexes live */
 	bool		needed[TRAIL_NCOLUMNS];
+	int			noutputs;
+	OutputPlan *outputs;
+	Datum		cvalues[TRAIL_NCOLUMNS];	/* canonical values of one row */
+	bool		cnull[TRAIL_NCOLUMNS];
 	bool		convert_encoding;	/* server encoding is not UTF-8 */
 	Datum		categories[NUM_CATEGORIES];
 
@@ -102,28 +132,166 @@ add_key(TrailDecoder *dec, const char *key)
 }
 
 /*
- * A decoder for the columns marked in needed[].  category_type is the OID of
- * trail.event_category.
+ * The type a column's value is built as.
+ */
+Oid
+trail_column_type(int column)
+{
+	switch (trail_columns[column].conversion)
+	{
+		case TRAIL_CONV_TEXT:
+		case TRAIL_CONV_SOURCE_FILE:
+			return TEXTOID;
+		case TRAIL_CONV_BOOL:
+			return BOOLOID;
+		case TRAIL_CONV_TIMESTAMPTZ:
+			return TIMESTAMPTZOID;
+		case TRAIL_CONV_UUID:
+			return UUIDOID;
+		case TRAIL_CONV_INET:
+			return INETOID;
+		case TRAIL_CONV_JSONB:
+			return JSONBOID;
+		case TRAIL_CONV_CATEGORY:
+			return trail_category_type();
+		case TRAIL_CONV_RECORD_INDEX:
+			return INT4OID;
+		case TRAIL_CONV_RAW:
+			return JSONOID;
+	}
+	return InvalidOid;
+}
+
+/*
+ * The OID of trail.event_category.
+ */
+Oid
+trail_category_type(void)
+{
+	Oid			nsp = get_namespace_oid("trail", false);
+
+	return GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+						   CStringGetDatum("event_category"),
+						   ObjectIdGetDatum(nsp));
+}
+
+/*
+ * Parse a field path such as requestParameters.bucketName or
+ * resources[0].ARN.  Returns false if it is malformed.
+ */
+bool
+trail_parse_field_path(const char *path, int *nsteps_out, void **steps_out)
+{
+	PathStep   *steps = palloc0(sizeof(PathStep) * (strlen(path) + 1));
+	int			nsteps = 0;
+	const char *p = path;
+
+	while (*p)
+	{
+		if (*p == '[')
+		{
+			char	   *end;
+			long		n = strtol(p + 1, &end, 10);
+
+			if (end == p + 1 || *end != ']' || n < 0 || n > PG_INT32_MAX)
+				return false;
+			steps[nsteps].key = NULL;
+			steps[nsteps].index = (int) n;
+			nsteps++;
+			p = end + 1;
+			if (*p == '.')
+				p++;
+			else if (*p != '\0' && *p != '[')
+				return false;
+		}
+		else
+		{
+			const char *start = p;
+
+			while (*p && *p != '.' && *p != '[')
+				p++;
+			if (p == start)
+				return false;
+			steps[nsteps].key = pnstrdup(start, p - start);
+			nsteps++;
+			if (*p == '.')
+			{
+				p++;
+				if (*p == '\0')
+					return false;
+			}
+		}
+	}
+	if (nsteps == 0 || steps[0].key == NULL)
+		return false;
+	*nsteps_out = nsteps;
+	if (steps_out)
+		*steps_out = steps;
+	return true;
+}
+
+/*
+ * A decoder that makes noutputs values per record, as outputs[] says.
+ * It lives in the current memory context.
  */
 TrailDecoder *
-trail_decoder_create(const bool *needed, Oid category_type)
+trail_decoder_create(int noutputs, const TrailOutput *outputs)
 {
 	TrailDecoder *dec = palloc0(sizeof(TrailDecoder));
 	int			i;
 
 	dec->cxt = CurrentMemoryContext;
-	memcpy(dec->needed, needed, sizeof(dec->needed));
 	dec->convert_encoding = (GetDatabaseEncoding() != PG_UTF8);
+	dec->noutputs = noutputs;
+	dec->outputs = palloc0(sizeof(OutputPlan) * Max(noutputs, 1));
+	for (i = 0; i < noutputs; i++)
+	{
+		const TrailOutput *o = &outputs[i];
+		OutputPlan *plan = &dec->outputs[i];
+		Oid			func;
+
+		plan->column = o->column;
+		plan->typmod = o->typmod;
+		if (o->column == TRAIL_OUTPUT_NONE)
+			continue;
+		if (o->column == TRAIL_OUTPUT_FIELD)
+		{
+			plan->field = pstrdup(o->field);
+			if (!trail_parse_field_path(o->field, &plan->nsteps, (void **) &plan->steps))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid field path \"%s\"", o->field)));
+			plan->key = add_key(dec, plan->steps[0].key);
+			plan->wants_json = (o->typid == JSONOID || o->typid == JSONBOID);
+			getTypeInputInfo(o->typid, &func, &plan->typioparam);
+			fmgr_info(func, &plan->in_func);
+			continue;
+		}
+		dec->needed[o->column] = true;
+		if (o->typid != trail_column_type(o->column))
+		{
+			bool		varlena;
+
+			plan->convert = true;
+			getTypeOutputInfo(trail_column_type(o->column), &func, &varlena);
+			fmgr_info(func, &plan->out_func);
+			getTypeInputInfo(o->typid, &func, &plan->typioparam);
+			fmgr_info(func, &plan->in_func);
+		}
+	}
+
 	for (i = 0; i < TRAIL_NCOLUMNS; i++)
 	{
 		dec->column_key[i] = -1;
-		if (needed[i] && trail_columns[i].depth > 0)
+		if (dec->needed[i] && trail_columns[i].depth > 0)
 			dec->column_key[i] = add_key(dec, trail_columns[i].path[0]);
 	}
 	dec->key_category = dec->key_insight = dec->key_event_type = -1;
 	dec->key_management = dec->key_source = dec->key_name = -1;
-	if (needed[TRAIL_COL_EVENT_CATEGORY])
+	if (dec->needed[TRAIL_COL_EVENT_CATEGORY])
 	{
+		Oid			category_type = trail_category_type();
+
 		dec->key_category = add_key(dec, "eventCategory");
 		dec->key_insight = add_key(dec, "insightDetails");
 		dec->key_event_type = add_key(dec, "eventType");
@@ -352,16 +520,14 @@ is_data_api(TrailSlice source, TrailSlice name)
 
 /*
  * eventCategory, or when it is absent (records before 1.07) what the other
- * fields say it would have been.
+ * fields say it would have been.  Returns the category's index in
+ * category_labels, or -1 with err filled.
  */
-static bool
-category_value(TrailDecoder *dec, Datum *value, TrailError *err)
+static int
+derive_category(TrailSlice v, TrailSlice type, TrailSlice insight,
+				TrailSlice mgmt, TrailSlice source, TrailSlice name,
+				TrailError *err)
 {
-	TrailSlice	v = SLOT(dec, dec->key_category);
-	TrailSlice	type = SLOT(dec, dec->key_event_type);
-	TrailSlice	insight = SLOT(dec, dec->key_insight);
-	TrailSlice	mgmt = SLOT(dec, dec->key_management);
-	TrailCategory c;
 	int			i;
 
 	if (v.type == TRAIL_JSON_STRING)
@@ -369,36 +535,71 @@ category_value(TrailDecoder *dec, Datum *value, TrailError *err)
 		for (i = 0; i < NUM_CATEGORIES; i++)
 		{
 			if (string_equals(v, category_labels[i]))
-			{
-				*value = dec->categories[i];
-				return true;
-			}
+				return i;
 		}
 		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
 						"unknown eventCategory %.*s", Min(v.len, 64), v.ptr);
 		trail_error_detail(err, "trail knows the categories Management, Data, Insight and NetworkActivity.");
 		trail_error_hint(err, "A newer version of trail may know this category; meanwhile read the raw column or skip these records with on_error 'skip'.");
-		return false;
+		return -1;
 	}
 	if (v.type != TRAIL_JSON_NONE && v.type != TRAIL_JSON_NULL)
 	{
 		wrong_type(err, "eventCategory", "a string", v);
-		return false;
+		return -1;
 	}
 
 	if ((insight.type != TRAIL_JSON_NONE && insight.type != TRAIL_JSON_NULL) ||
 		string_equals(type, "AwsCloudTrailInsight"))
-		c = CATEGORY_INSIGHT;
-	else if (string_equals(type, "AwsVpceEvent"))
-		c = CATEGORY_NETWORK_ACTIVITY;
-	else if (mgmt.type == TRAIL_JSON_TRUE || string_equals(mgmt, "true"))
-		c = CATEGORY_MANAGEMENT;
-	else if (mgmt.type == TRAIL_JSON_FALSE || string_equals(mgmt, "false"))
-		c = CATEGORY_DATA;
-	else if (is_data_api(SLOT(dec, dec->key_source), SLOT(dec, dec->key_name)))
-		c = CATEGORY_DATA;
-	else
-		c = CATEGORY_MANAGEMENT;
+		return CATEGORY_INSIGHT;
+	if (string_equals(type, "AwsVpceEvent"))
+		return CATEGORY_NETWORK_ACTIVITY;
+	if (mgmt.type == TRAIL_JSON_TRUE || string_equals(mgmt, "true"))
+		return CATEGORY_MANAGEMENT;
+	if (mgmt.type == TRAIL_JSON_FALSE || string_equals(mgmt, "false"))
+		return CATEGORY_DATA;
+	if (is_data_api(source, name))
+		return CATEGORY_DATA;
+	return CATEGORY_MANAGEMENT;
+}
+
+/*
+ * The category of a record from its member index (for filters that look at
+ * a record before it is decoded): an index into the labels of
+ * trail.event_category, or -1 with err filled.
+ */
+int
+trail_record_category(const TrailMemberIndex *members, TrailError *err)
+{
+	return derive_category(trail_json_get(members, "eventCategory"),
+						   trail_json_get(members, "eventType"),
+						   trail_json_get(members, "insightDetails"),
+						   trail_json_get(members, "managementEvent"),
+						   trail_json_get(members, "eventSource"),
+						   trail_json_get(members, "eventName"),
+						   err);
+}
+
+const char *
+trail_category_label(int category)
+{
+	Assert(category >= 0 && category < NUM_CATEGORIES);
+	return category_labels[category];
+}
+
+static bool
+category_value(TrailDecoder *dec, Datum *value, TrailError *err)
+{
+	int			c = derive_category(SLOT(dec, dec->key_category),
+									SLOT(dec, dec->key_event_type),
+									SLOT(dec, dec->key_insight),
+									SLOT(dec, dec->key_management),
+									SLOT(dec, dec->key_source),
+									SLOT(dec, dec->key_name),
+									err);
+
+	if (c < 0)
+		return false;
 	*value = dec->categories[c];
 	return true;
 }
@@ -485,12 +686,12 @@ nested_value(TrailDecoder *dec, const TrailColumn *col, int key,
 
 /*
  * Fill values[] and isnull[] (indexed by TrailColumnId) for the needed
- * columns of one record.  Values are allocated in the current memory
- * context.  Returns false with err filled when a needed field is bad.
+ * canonical columns of one record.
  */
-bool
-trail_decode(TrailDecoder *dec, const TrailRecord *rec, const char *source_file,
-			 Datum *values, bool *isnull, TrailError *err)
+static bool
+decode_columns(TrailDecoder *dec, const TrailRecord *rec,
+			   const char *source_file, Datum *values, bool *isnull,
+			   TrailError *err)
 {
 	const TrailMemberIndex *members = rec->members;
 	int			i;
@@ -620,6 +821,113 @@ trail_decode(TrailDecoder *dec, const TrailRecord *rec, const char *source_file,
 		if (!ok)
 			return false;
 		isnull[i] = false;
+	}
+	return true;
+}
+
+/*
+ * The value at a field path, or a slice of type TRAIL_JSON_NONE.
+ */
+static TrailSlice
+path_value(TrailDecoder *dec, OutputPlan *plan)
+{
+	TrailSlice	v = dec->slots[plan->key];
+	TrailMemberIndex index = {0};
+	int			i;
+
+	for (i = 1; i < plan->nsteps && v.type != TRAIL_JSON_NONE; i++)
+	{
+		PathStep   *step = &plan->steps[i];
+
+		if (step->key != NULL)
+		{
+			if (!trail_json_members(v, &index))
+				v.type = TRAIL_JSON_NONE;
+			else
+				v = trail_json_get(&index, step->key);
+		}
+		else
+			v = trail_json_element(v, step->index);
+	}
+	return v;
+}
+
+/*
+ * The value of a field column: JSON text for json/jsonb, the string itself
+ * for a string, the JSON text of anything else, through the type's input
+ * function.
+ */
+static bool
+field_value(TrailDecoder *dec, OutputPlan *plan, const TrailRecord *rec,
+			Datum *value, bool *isnull)
+{
+	TrailSlice	v = path_value(dec, plan);
+	char	   *text;
+	int			len;
+
+	*isnull = true;
+	if (v.type == TRAIL_JSON_NONE || v.type == TRAIL_JSON_NULL)
+		return true;
+	if (v.type == TRAIL_JSON_STRING && !plan->wants_json)
+		text = string_text(dec, v, rec->flags, &len);
+	else if (rec->flags & (TRAIL_JSON_ESC_NUL | TRAIL_JSON_ESC_SURROGATE))
+	{
+		int			replaced;
+
+		text = trail_json_sanitize(v, &replaced);
+		dec->replaced += replaced;
+	}
+	else
+		text = pnstrdup(v.ptr, v.len);
+	*value = InputFunctionCall(&plan->in_func, text, plan->typioparam,
+							   plan->typmod);
+	*isnull = false;
+	return true;
+}
+
+/*
+ * Fill values[] and isnull[] (one per output) for one record.  Values are
+ * allocated in the current memory context.  Returns false with err filled
+ * when a needed field is bad.
+ */
+bool
+trail_decode(TrailDecoder *dec, const TrailRecord *rec, const char *source_file,
+			 Datum *values, bool *isnull, TrailError *err)
+{
+	int			i;
+
+	if (!decode_columns(dec, rec, source_file, dec->cvalues, dec->cnull, err))
+		return false;
+	for (i = 0; i < dec->noutputs; i++)
+	{
+		OutputPlan *plan = &dec->outputs[i];
+
+		if (plan->column == TRAIL_OUTPUT_NONE)
+		{
+			values[i] = (Datum) 0;
+			isnull[i] = true;
+		}
+		else if (plan->column == TRAIL_OUTPUT_FIELD)
+			field_value(dec, plan, rec, &values[i], &isnull[i]);
+		else if (dec->cnull[plan->column])
+		{
+			values[i] = (Datum) 0;
+			isnull[i] = true;
+		}
+		else if (!plan->convert)
+		{
+			values[i] = dec->cvalues[plan->column];
+			isnull[i] = false;
+		}
+		else
+		{
+			char	   *text = OutputFunctionCall(&plan->out_func,
+												  dec->cvalues[plan->column]);
+
+			values[i] = InputFunctionCall(&plan->in_func, text,
+										  plan->typioparam, plan->typmod);
+			isnull[i] = false;
+		}
 	}
 	return true;
 }

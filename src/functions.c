@@ -79,10 +79,25 @@ materialize_scan(FunctionCallInfo fcinfo, TupleDesc tupdesc,
 	trail_scan_end(st);
 }
 
-static Oid
-category_type(TupleDesc tupdesc)
+/*
+ * The values to build: the columns the query uses (see projection.c), each
+ * as its own type.
+ */
+static TrailOutput *
+event_outputs(FunctionCallInfo fcinfo, int argno)
 {
-	return TupleDescAttr(tupdesc, TRAIL_COL_EVENT_CATEGORY)->atttypid;
+	bool		needed[TRAIL_NCOLUMNS];
+	TrailOutput *outputs = palloc0(sizeof(TrailOutput) * TRAIL_NCOLUMNS);
+	int			i;
+
+	trail_projection_needed(fcinfo, argno, needed);
+	for (i = 0; i < TRAIL_NCOLUMNS; i++)
+	{
+		outputs[i].column = needed[i] ? i : TRAIL_OUTPUT_NONE;
+		outputs[i].typid = trail_column_type(i);
+		outputs[i].typmod = -1;
+	}
+	return outputs;
 }
 
 /*
@@ -96,7 +111,6 @@ trail_read(PG_FUNCTION_ARGS)
 	TrailOnError mode = trail_on_error_from_string(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
-	bool		needed[TRAIL_NCOLUMNS];
 	MemoryContext old;
 	TrailReport *report;
 	List	   *files;
@@ -105,13 +119,12 @@ trail_read(PG_FUNCTION_ARGS)
 
 	trail_check_file_access();
 	tupdesc = event_result(fcinfo);
-	trail_projection_needed(fcinfo, 3, needed);
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	report = trail_report_create(mode);
 	files = trail_walk(location, recursive, &is_directory, report);
-	st = trail_scan_begin_files(files, !is_directory, report, needed,
-								category_type(tupdesc));
+	st = trail_scan_begin(report, TRAIL_NCOLUMNS, event_outputs(fcinfo, 3));
+	trail_scan_set_files(st, files, !is_directory);
 	materialize_scan(fcinfo, tupdesc, st);
 	MemoryContextSwitchTo(old);
 	return (Datum) 0;
@@ -122,17 +135,15 @@ parse_buffer(FunctionCallInfo fcinfo, const char *data, size_t len)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
-	bool		needed[TRAIL_NCOLUMNS];
 	MemoryContext old;
 	TrailScanState *st;
 
 	tupdesc = event_result(fcinfo);
-	trail_projection_needed(fcinfo, 1, needed);
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	st = trail_scan_begin_memory(data, len,
-								 trail_report_create(TRAIL_ON_ERROR_STOP),
-								 needed, category_type(tupdesc));
+	st = trail_scan_begin(trail_report_create(TRAIL_ON_ERROR_STOP),
+						  TRAIL_NCOLUMNS, event_outputs(fcinfo, 1));
+	trail_scan_set_memory(st, data, len);
 	materialize_scan(fcinfo, tupdesc, st);
 	MemoryContextSwitchTo(old);
 	return (Datum) 0;

@@ -614,6 +614,45 @@ trail_json_get(const TrailMemberIndex *index, const char *key)
 	return none;
 }
 
+/*
+ * Element n (0-based) of an array value that was validated already, or a
+ * slice of type TRAIL_JSON_NONE.
+ */
+TrailSlice
+trail_json_element(TrailSlice array, int n)
+{
+	TrailSlice	none = {NULL, 0, TRAIL_JSON_NONE};
+	const char *p;
+	const char *end;
+	int			i;
+
+	if (array.type != TRAIL_JSON_ARRAY)
+		return none;
+	end = array.ptr + array.len - 1;	/* the closing ']' */
+	p = trail_json_skip_ws(array.ptr + 1, end);
+	for (i = 0; p < end; i++)
+	{
+		TrailScan	scan = {0};
+
+		scan.at_eof = true;
+		if (trail_json_scan(p, end, &scan) != TRAIL_SCAN_DONE)
+			return none;
+		if (i == n)
+		{
+			TrailSlice	v;
+
+			v.ptr = trail_json_skip_ws(p, end);
+			v.len = (int) (scan.end - v.ptr);
+			v.type = scan.type;
+			return v;
+		}
+		p = trail_json_skip_ws(scan.end, end);
+		if (p < end && *p == ',')
+			p = trail_json_skip_ws(p + 1, end);
+	}
+	return none;
+}
+
 static inline char *
 put_utf8(char *out, pg_wchar cp)
 {

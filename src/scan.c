@@ -37,6 +37,10 @@ struct TrailScanState
 	/* what to read */
 	List	   *files;
 	int			next_file;
+	TrailNextFileFn next_fn;	/* or files come from here */
+	void	   *next_arg;
+	TrailRecordFilterFn filter;
+	void	   *filter_arg;
 	bool		single_file;	/* a file named on its own must hold events */
 	const char *mem_data;		/* trail.parse input, or NULL */
 	size_t		mem_len;
@@ -57,6 +61,7 @@ struct TrailScanState
 	int64		files_read;
 	int64		files_passed_over;
 	int64		records_read;
+	int64		records_filtered;
 	int64		records_returned;
 };
 
@@ -265,8 +270,12 @@ scan_error_callback(void *arg)
 	errcontext("%s", where_text(st->path, st->ordinal, st->offset));
 }
 
-static TrailScanState *
-scan_create(TrailReport *report, const bool *needed, Oid category_type)
+/*
+ * A scan that makes noutputs values per record as outputs[] says; say what
+ * to read with one of the trail_scan_set_* functions.
+ */
+TrailScanState *
+trail_scan_begin(TrailReport *report, int noutputs, const TrailOutput *outputs)
 {
 	TrailScanState *st = palloc0(sizeof(TrailScanState));
 
@@ -275,40 +284,65 @@ scan_create(TrailReport *report, const bool *needed, Oid category_type)
 	st->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										"trail row", ALLOCSET_DEFAULT_SIZES);
 	st->report = report;
-	st->decoder = trail_decoder_create(needed, category_type);
+	st->decoder = trail_decoder_create(noutputs, outputs);
 	st->errcb.callback = scan_error_callback;
 	st->errcb.arg = st;
 	return st;
 }
 
 /*
- * A scan over files (a List of TrailFile).  single_file: the location named
+ * Read the files of a List of TrailFile.  single_file: the location named
  * one file, which must then hold CloudTrail events.
  */
-TrailScanState *
-trail_scan_begin_files(List *files, bool single_file, TrailReport *report,
-					   const bool *needed, Oid category_type)
+void
+trail_scan_set_files(TrailScanState *st, List *files, bool single_file)
 {
-	TrailScanState *st = scan_create(report, needed, category_type);
-
 	st->files = files;
 	st->single_file = single_file;
-	return st;
 }
 
 /*
- * A scan over a buffer (trail.parse).
+ * Read the files that next() returns, until it returns NULL (a parallel
+ * scan shares one list between processes this way).
  */
-TrailScanState *
-trail_scan_begin_memory(const char *data, size_t len, TrailReport *report,
-						const bool *needed, Oid category_type)
+void
+trail_scan_set_file_source(TrailScanState *st, TrailNextFileFn next, void *arg)
 {
-	TrailScanState *st = scan_create(report, needed, category_type);
+	st->next_fn = next;
+	st->next_arg = arg;
+}
 
+/*
+ * Read a buffer (trail.parse).
+ */
+void
+trail_scan_set_memory(TrailScanState *st, const char *data, size_t len)
+{
 	st->mem_data = data;
 	st->mem_len = len;
 	st->single_file = true;
-	return st;
+}
+
+/*
+ * Pass over the records for which filter() returns false, before decoding.
+ */
+void
+trail_scan_set_filter(TrailScanState *st, TrailRecordFilterFn filter, void *arg)
+{
+	st->filter = filter;
+	st->filter_arg = arg;
+}
+
+void
+trail_scan_counts(TrailScanState *st, TrailScanCounts *counts)
+{
+	counts->files_read = st->files_read;
+	counts->files_passed_over = st->files_passed_over;
+	counts->records_read = st->records_read;
+	counts->records_filtered = st->records_filtered;
+	counts->records_returned = st->records_returned;
+	counts->records_skipped = st->report->bad_records;
+	counts->files_skipped = st->report->bad_files;
 }
 
 static void
@@ -331,7 +365,7 @@ open_next(TrailScanState *st)
 
 	for (;;)
 	{
-		TrailFile  *f;
+		const char *path;
 		TrailError	err;
 
 		if (st->mem_data != NULL)
@@ -347,10 +381,15 @@ open_next(TrailScanState *st)
 			return true;
 		}
 
-		if (st->next_file >= list_length(st->files))
+		if (st->next_fn != NULL)
+			path = st->next_fn(st->next_arg);
+		else if (st->next_file < list_length(st->files))
+			path = ((TrailFile *) list_nth(st->files, st->next_file++))->path;
+		else
+			path = NULL;
+		if (path == NULL)
 			return false;
-		f = (TrailFile *) list_nth(st->files, st->next_file++);
-		if (!st->single_file && !trail_walk_wants(f->path))
+		if (!st->single_file && !trail_walk_wants(path))
 		{
 			st->files_passed_over++;
 			continue;
@@ -358,17 +397,17 @@ open_next(TrailScanState *st)
 
 		trail_error_clear(&err);
 		old = MemoryContextSwitchTo(st->file_cxt);
-		st->src = trail_source_open_file(f->path, &err);
+		st->src = trail_source_open_file(path, &err);
 		if (st->src != NULL)
 			st->rs = trail_stream_begin(st->src);
 		MemoryContextSwitchTo(old);
 		if (st->src == NULL)
 		{
-			trail_report_problem(st->report, f->path, 0, true, &err);
+			trail_report_problem(st->report, path, 0, true, &err);
 			MemoryContextReset(st->file_cxt);
 			continue;
 		}
-		st->path = f->path;
+		st->path = path;
 		st->files_read++;
 		return true;
 	}
@@ -485,6 +524,11 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		if (record_problem(st, &rec, &err))
 		{
 			trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
+			continue;
+		}
+		if (st->filter != NULL && !st->filter(st->filter_arg, &rec))
+		{
+			st->records_filtered++;
 			continue;
 		}
 

@@ -151,6 +151,7 @@ extern const char *trail_json_skip_ws(const char *p, const char *end);
 extern bool trail_json_members(TrailSlice obj, TrailMemberIndex *index);
 extern TrailSlice trail_json_get(const TrailMemberIndex *index, const char *key);
 extern bool trail_json_key_equals(const TrailMember *m, const char *key, int keylen);
+extern TrailSlice trail_json_element(TrailSlice array, int n);
 extern char *trail_json_unescape(TrailSlice str, int *len, int *replaced);
 extern char *trail_json_sanitize(TrailSlice value, int *replaced);
 extern const char *trail_json_type_name(TrailJsonType type);
@@ -298,12 +299,28 @@ extern int	trail_parse_bool_text(const char *s, int len);
  */
 typedef struct TrailDecoder TrailDecoder;
 
-extern TrailDecoder *trail_decoder_create(const bool *needed, Oid category_type);
+/* One value the decoder makes per record: a column, or a field path */
+#define TRAIL_OUTPUT_NONE	(-1)	/* always NULL (not needed) */
+#define TRAIL_OUTPUT_FIELD	(-2)	/* the value at field */
+
+typedef struct TrailOutput
+{
+	int			column;			/* TrailColumnId or TRAIL_OUTPUT_* */
+	const char *field;			/* TRAIL_OUTPUT_FIELD: the path */
+	Oid			typid;			/* the type wanted */
+	int32		typmod;
+} TrailOutput;
+
+extern TrailDecoder *trail_decoder_create(int noutputs, const TrailOutput *outputs);
 extern bool trail_decode(TrailDecoder *dec, const TrailRecord *rec,
 						 const char *source_file, Datum *values, bool *isnull,
 						 TrailError *err);
 extern int64 trail_decoder_replaced(TrailDecoder *dec);
-extern const char *trail_decoder_bad_column(TrailDecoder *dec);
+extern Oid	trail_column_type(int column);
+extern Oid	trail_category_type(void);
+extern bool trail_parse_field_path(const char *path, int *nsteps, void **steps);
+extern int	trail_record_category(const TrailMemberIndex *members, TrailError *err);
+extern const char *trail_category_label(int category);
 
 /* ----------------------------------------------------------------
  * s3_layout.c: what a path tells in the CloudTrail S3 key layout
@@ -367,15 +384,35 @@ extern void trail_report_finish(TrailReport *report);
 
 typedef struct TrailScanState TrailScanState;
 
-extern TrailScanState *trail_scan_begin_files(List *files, bool single_file,
-											  TrailReport *report,
-											  const bool *needed,
-											  Oid category_type);
-extern TrailScanState *trail_scan_begin_memory(const char *data, size_t len,
-											   TrailReport *report,
-											   const bool *needed,
-											   Oid category_type);
+/* where a scan takes its next file from, when not from a list */
+typedef const char *(*TrailNextFileFn) (void *arg);
+
+/* a test on a record before it is decoded: false passes it over */
+typedef bool (*TrailRecordFilterFn) (void *arg, const TrailRecord *rec);
+
+typedef struct TrailScanCounts
+{
+	int64		files_read;
+	int64		files_passed_over;
+	int64		records_read;
+	int64		records_filtered;
+	int64		records_returned;
+	int64		records_skipped;
+	int64		files_skipped;
+} TrailScanCounts;
+
+extern TrailScanState *trail_scan_begin(TrailReport *report, int noutputs,
+										const TrailOutput *outputs);
+extern void trail_scan_set_files(TrailScanState *st, List *files,
+								 bool single_file);
+extern void trail_scan_set_file_source(TrailScanState *st,
+									   TrailNextFileFn next, void *arg);
+extern void trail_scan_set_memory(TrailScanState *st, const char *data,
+								  size_t len);
+extern void trail_scan_set_filter(TrailScanState *st,
+								  TrailRecordFilterFn filter, void *arg);
 extern bool trail_scan_next(TrailScanState *st, Datum *values, bool *isnull);
+extern void trail_scan_counts(TrailScanState *st, TrailScanCounts *counts);
 extern void trail_scan_end(TrailScanState *st);
 
 /* ----------------------------------------------------------------
