@@ -19,6 +19,9 @@ OBJS = \
 	src/scan.o \
 	src/projection.o \
 	src/functions.o \
+	src/fdw_options.o \
+	src/pruning.o \
+	src/fdw.o \
 	src/trail.o
 
 # One test file per topic; keep this list in step with sql/*.sql

@@ -1,7 +1,9 @@
 -- Every column of trail.event, on records A, B, C and the 1.11 records.
 \i test/helpers.sql
--- (source_file is shown relative to the fixtures)
+-- (source_file is shown relative to the fixtures; the generated query is
+-- not echoed, since it holds the fixtures' absolute path)
 \x on
+\set ECHO none
 SELECT format('SELECT %s, replace(source_file, %L, ''<fixtures>'') AS source_file
                FROM trail.read(%L) ORDER BY record_index',
               string_agg(quote_ident(attname), ', ' ORDER BY attnum),
@@ -9,6 +11,7 @@ SELECT format('SELECT %s, replace(source_file, %L, ''<fixtures>'') AS source_fil
 FROM pg_attribute
 WHERE attrelid = 'trail.event'::regclass AND attnum > 0 AND attname <> 'source_file'
 \gexec
+\set ECHO all
 \x off
 
 SELECT record_index, event_name, user_type, principal_id, user_arn, account_id,

@@ -10,7 +10,7 @@ CREATE ROLE regress_trail_reader IN ROLE pg_read_server_files;
 SELECT p.oid::regprocedure AS function,
        has_function_privilege('regress_trail_nobody', p.oid, 'EXECUTE') AS public_can_execute
 FROM pg_proc p WHERE p.pronamespace = 'trail'::regnamespace
-ORDER BY 1::text;
+ORDER BY p.oid::regprocedure::text;
 
 SET ROLE regress_trail_nobody;
 SELECT pg_temp.try($$SELECT * FROM trail.read(pg_temp.f('shapes/records.json'))$$);

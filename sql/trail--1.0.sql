@@ -116,3 +116,67 @@ LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED ROWS 1000;
 COMMENT ON FUNCTION @extschema@.files(text, boolean) IS
 'The files under a location and what the CloudTrail S3 key layout says about each';
 REVOKE ALL ON FUNCTION @extschema@.files(text, boolean) FROM PUBLIC;
+
+-- The foreign data wrapper
+
+CREATE FUNCTION @extschema@.fdw_handler()
+RETURNS fdw_handler
+AS 'MODULE_PATHNAME', 'trail_fdw_handler'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION @extschema@.fdw_handler() IS
+'Handler of the foreign data wrapper trail_fdw';
+
+CREATE FUNCTION @extschema@.fdw_validator(text[], oid)
+RETURNS void
+AS 'MODULE_PATHNAME', 'trail_fdw_validator'
+LANGUAGE C STRICT;
+COMMENT ON FUNCTION @extschema@.fdw_validator(text[], oid) IS
+'Validator of the options of trail_fdw objects';
+
+CREATE FOREIGN DATA WRAPPER trail_fdw
+  HANDLER @extschema@.fdw_handler
+  VALIDATOR @extschema@.fdw_validator;
+COMMENT ON FOREIGN DATA WRAPPER trail_fdw IS
+'Foreign tables over CloudTrail log files on the server';
+
+-- The standard views over a table of events (a trail_fdw foreign table,
+-- or any table or view with the columns they use).
+CREATE FUNCTION @extschema@.create_views(events regclass)
+RETURNS SETOF regclass
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsp name;
+    rel name;
+    v record;
+BEGIN
+    SELECT n.nspname, c.relname INTO nsp, rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = events;
+
+    FOR v IN
+        SELECT * FROM (VALUES
+            ('management_events', $q$event_category = 'Management'$q$,
+             'Management events: operations on resources (control plane)'),
+            ('data_events', $q$event_category = 'Data'$q$,
+             'Data events: operations on or in a resource (data plane), such as S3 object reads and writes'),
+            ('insight_events', $q$event_category = 'Insight'$q$,
+             'CloudTrail Insights events: unusual API call or error rates'),
+            ('network_activity_events', $q$event_category = 'NetworkActivity'$q$,
+             'Network activity events: calls through VPC endpoints'),
+            ('read_events', $q$read_only IS TRUE$q$,
+             'Events of read-only calls (readOnly true); events without readOnly are in neither read_events nor write_events'),
+            ('write_events', $q$read_only IS FALSE$q$,
+             'Events of calls that may change something (readOnly false); events without readOnly are in neither read_events nor write_events')
+        ) AS t(name, cond, note)
+    LOOP
+        EXECUTE format('CREATE VIEW %I.%I AS SELECT * FROM %I.%I WHERE %s',
+                       nsp, v.name, nsp, rel, v.cond);
+        EXECUTE format('COMMENT ON VIEW %I.%I IS %L', nsp, v.name, v.note);
+        RETURN NEXT format('%I.%I', nsp, v.name)::regclass;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_views(regclass) IS
+'Create the standard views (management, data, insight, network activity, read and write events) beside a table of events';

@@ -306,10 +306,12 @@ trail_scan_set_files(TrailScanState *st, List *files, bool single_file)
  * scan shares one list between processes this way).
  */
 void
-trail_scan_set_file_source(TrailScanState *st, TrailNextFileFn next, void *arg)
+trail_scan_set_file_source(TrailScanState *st, TrailNextFileFn next, void *arg,
+						   bool single_file)
 {
 	st->next_fn = next;
 	st->next_arg = arg;
+	st->single_file = single_file;
 }
 
 /*
@@ -526,10 +528,16 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 			trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
 			continue;
 		}
-		if (st->filter != NULL && !st->filter(st->filter_arg, &rec))
+		if (st->filter != NULL)
 		{
-			st->records_filtered++;
-			continue;
+			old = MemoryContextSwitchTo(st->row_cxt);
+			ok = st->filter(st->filter_arg, &rec);
+			MemoryContextSwitchTo(old);
+			if (!ok)
+			{
+				st->records_filtered++;
+				continue;
+			}
 		}
 
 		/* PostgreSQL's input functions may raise errors too: say where */

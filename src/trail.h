@@ -406,7 +406,8 @@ extern TrailScanState *trail_scan_begin(TrailReport *report, int noutputs,
 extern void trail_scan_set_files(TrailScanState *st, List *files,
 								 bool single_file);
 extern void trail_scan_set_file_source(TrailScanState *st,
-									   TrailNextFileFn next, void *arg);
+									   TrailNextFileFn next, void *arg,
+									   bool single_file);
 extern void trail_scan_set_memory(TrailScanState *st, const char *data,
 								  size_t len);
 extern void trail_scan_set_filter(TrailScanState *st,

@@ -1,0 +1,884 @@
+/*-------------------------------------------------------------------------
+ *
+ * fdw.c
+ *	  trail_fdw: a foreign table over a CloudTrail tree.
+ *
+ * The table's columns are matched by name to the columns of trail.event
+ * (any subset, any order, any type with an input function), or take their
+ * value from a path in the record (column option "field").
+ *
+ * Planning walks the location once for estimates.  The scan walks it again
+ * when it starts, computes the values of the quals pruning.c understands,
+ * and opens only the files that can hold matching rows; records are
+ * tested on their bytes before they are decoded.  A parallel scan puts the
+ * pruned file list in shared memory and every process takes the next
+ * unread file from it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail_fdw.h"
+
+#include <math.h>
+#include <sys/stat.h>
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/table.h"
+#include "commands/defrem.h"
+#include "commands/explain.h"
+#include "commands/vacuum.h"
+#include "foreign/fdwapi.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "port/atomics.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/sampling.h"
+
+PG_FUNCTION_INFO_V1(trail_fdw_handler);
+
+/* records per byte of file, before ANALYZE has measured it */
+#define TRAIL_GZIP_BYTES_PER_RECORD 150.0
+#define TRAIL_PLAIN_BYTES_PER_RECORD 1500.0
+
+/* decoding a record costs about this many cpu_tuple_costs */
+#define TRAIL_DECODE_COST_FACTOR 10.0
+
+/* ANALYZE reads at most about this many (compressed) bytes */
+#define TRAIL_ANALYZE_BYTES (256 * 1024 * 1024)
+
+/* What planning learns about the relation (baserel->fdw_private) */
+typedef struct TrailPlanState
+{
+	TrailFdwOptions opts;
+	List	   *filters;
+	List	   *exprs;
+	double		pages;			/* bytes of the files to read / BLCKSZ */
+	double		ntuples;		/* records in them */
+} TrailPlanState;
+
+/* The file list of a parallel scan, in dynamic shared memory */
+typedef struct TrailShared
+{
+	pg_atomic_uint32 next;		/* the next file to take */
+	uint32		nfiles;
+	pg_atomic_uint64 records_read;	/* totals of the workers */
+	pg_atomic_uint64 records_filtered;
+	pg_atomic_uint64 records_returned;
+	pg_atomic_uint64 records_skipped;
+	pg_atomic_uint64 files_read;
+	pg_atomic_uint64 files_skipped;
+	/* uint32 offsets[nfiles], then the NUL-terminated paths */
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+} TrailShared;
+
+/* The state of one scan (node->fdw_state) */
+typedef struct TrailExecState
+{
+	TrailFdwOptions opts;
+	int			natts;
+	TrailOutput *outputs;
+	List	   *filters;
+	List	   *expr_states;
+	ExprContext *econtext;
+
+	/* set when the files are known (prepare_files) */
+	bool		prepared;
+	TrailPrune *prune;
+	bool		single_file;
+	int			nfound;			/* files under the location */
+	List	   *files;			/* the ones to read: char * paths */
+	int			next_file;
+	TrailReport *report;
+
+	TrailScanState *scan;
+	TrailShared *shared;		/* parallel scans */
+	TrailScanCounts counts;		/* of finished scans, this process */
+	TrailScanCounts worker_counts;	/* of the workers, for EXPLAIN */
+	bool		worker_counted;
+} TrailExecState;
+
+/*
+ * The output of each attribute of a foreign table: a trail.event column or
+ * a field path, in the attribute's own type.  attr_columns (may be NULL)
+ * gets, per attribute, the column when it has the column's own type (so
+ * quals on it can be pushed down), else -1.
+ */
+static TrailOutput *
+table_outputs(Relation rel, const Bitmapset *needed, bool all,
+			  int *attr_columns)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	TrailOutput *outputs = palloc0(sizeof(TrailOutput) * Max(tupdesc->natts, 1));
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		char	   *field;
+		int			column;
+
+		outputs[i].column = TRAIL_OUTPUT_NONE;
+		outputs[i].typid = attr->atttypid;
+		outputs[i].typmod = attr->atttypmod;
+		if (attr_columns)
+			attr_columns[i] = -1;
+		if (attr->attisdropped)
+			continue;
+
+		field = trail_fdw_column_field(RelationGetRelid(rel), attr->attnum);
+		column = field ? -1 : trail_column_by_name(NameStr(attr->attname));
+		if (field == NULL && column < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of foreign table \"%s\" is not a column of trail.event",
+							NameStr(attr->attname), RelationGetRelationName(rel)),
+					 errhint("Name the column after a column of trail.event, or give it the option field, for example OPTIONS (field 'requestParameters.bucketName').")));
+		if (attr_columns && column >= 0 &&
+			attr->atttypid == trail_column_type(column))
+			attr_columns[i] = column;
+		if (!all && !bms_is_member(attr->attnum - FirstLowInvalidHeapAttributeNumber, needed))
+			continue;
+		if (field)
+		{
+			outputs[i].column = TRAIL_OUTPUT_FIELD;
+			outputs[i].field = field;
+		}
+		else
+			outputs[i].column = column;
+	}
+	return outputs;
+}
+
+static bool
+is_gzip_name(const char *path)
+{
+	size_t		len = strlen(path);
+
+	return len > 3 && strcmp(path + len - 3, ".gz") == 0;
+}
+
+/* ----------------------------------------------------------------
+ * Planning
+ * ----------------------------------------------------------------
+ */
+
+static void
+trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
+					   Oid foreigntableid)
+{
+	TrailPlanState *ps = palloc0(sizeof(TrailPlanState));
+	Relation	rel;
+	int		   *attr_columns;
+	TrailPrune *prune;
+	double		bytes = 0;
+	double		guess = 0;
+	struct stat st;
+
+	trail_fdw_get_options(foreigntableid, &ps->opts);
+
+	rel = table_open(foreigntableid, NoLock);
+	attr_columns = palloc(sizeof(int) * Max(RelationGetDescr(rel)->natts, 1));
+	(void) table_outputs(rel, NULL, true, attr_columns);
+	table_close(rel, NoLock);
+
+	ps->filters = trail_prune_classify(baserel, attr_columns, &ps->exprs);
+
+	/* the files to read, pruned by the quals whose values are known now */
+	prune = trail_prune_begin(ps->filters, ps->exprs, NULL,
+							  ps->opts.max_delivery_delay, TRAIL_PRUNE_PLAN);
+	if (stat(ps->opts.location, &st) == 0)
+	{
+		TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
+		bool		is_directory;
+		List	   *files = trail_walk(ps->opts.location, ps->opts.recursive,
+									   &is_directory, quiet);
+		ListCell   *lc;
+
+		foreach(lc, files)
+		{
+			TrailFile  *f = (TrailFile *) lfirst(lc);
+
+			if ((is_directory && !trail_walk_wants(f->path)) ||
+				!trail_prune_keep_file(prune, f->path))
+				continue;
+			bytes += f->size;
+			guess += f->size / (is_gzip_name(f->path) ?
+								TRAIL_GZIP_BYTES_PER_RECORD :
+								TRAIL_PLAIN_BYTES_PER_RECORD);
+		}
+	}
+	else
+	{
+		/* not there (yet): estimate something small, as file_fdw does */
+		bytes = 10 * BLCKSZ;
+		guess = bytes / TRAIL_PLAIN_BYTES_PER_RECORD;
+	}
+
+	ps->pages = Max(1.0, ceil(bytes / BLCKSZ));
+	if (baserel->tuples >= 0 && baserel->pages > 0)
+		ps->ntuples = clamp_row_est(baserel->tuples / baserel->pages * ps->pages);
+	else
+		ps->ntuples = clamp_row_est(guess);
+
+	baserel->rows = clamp_row_est(ps->ntuples *
+								  clauselist_selectivity(root,
+														 baserel->baserestrictinfo,
+														 0, JOIN_INNER, NULL));
+	baserel->fdw_private = ps;
+}
+
+static void
+trailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
+					 Oid foreigntableid)
+{
+	TrailPlanState *ps = (TrailPlanState *) baserel->fdw_private;
+	Cost		startup = baserel->baserestrictcost.startup;
+	Cost		cpu_per_tuple;
+	Cost		run;
+
+	cpu_per_tuple = cpu_tuple_cost * TRAIL_DECODE_COST_FACTOR +
+		baserel->baserestrictcost.per_tuple;
+	run = seq_page_cost * ps->pages + cpu_per_tuple * ps->ntuples;
+
+	add_path(baserel, (Path *)
+			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+									 startup, startup + run,
+									 NIL, NULL, NULL, NIL));
+
+	/*
+	 * A partial path: the work is inflating and parsing, which divides
+	 * between processes file by file.
+	 */
+	if (baserel->consider_parallel)
+	{
+		int			workers = compute_parallel_worker(baserel, ps->pages, -1,
+													  max_parallel_workers_per_gather);
+
+		if (workers > 0)
+		{
+			double		divisor = workers;
+			ForeignPath *path;
+
+			if (parallel_leader_participation && 1.0 - 0.3 * workers > 0)
+				divisor += 1.0 - 0.3 * workers;
+			path = create_foreignscan_path(root, baserel, NULL,
+										   clamp_row_est(baserel->rows / divisor),
+										   startup, startup + run / divisor,
+										   NIL, NULL, NULL, NIL);
+			path->path.parallel_aware = true;
+			path->path.parallel_safe = true;
+			path->path.parallel_workers = workers;
+			add_partial_path(baserel, (Path *) path);
+		}
+	}
+}
+
+static ForeignScan *
+trailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
+					Oid foreigntableid, ForeignPath *best_path,
+					List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	TrailPlanState *ps = (TrailPlanState *) baserel->fdw_private;
+	Bitmapset  *attrs = NULL;
+	List	   *needed = NIL;
+	ListCell   *lc;
+	int			x;
+
+	/* every qual is checked again by the executor */
+	scan_clauses = extract_actual_clauses(scan_clauses, false);
+
+	/* the attributes the query uses (0: the whole row) */
+	pull_varattnos((Node *) baserel->reltarget->exprs, baserel->relid, &attrs);
+	foreach(lc, baserel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   baserel->relid, &attrs);
+	x = -1;
+	while ((x = bms_next_member(attrs, x)) >= 0)
+		needed = lappend_int(needed, x + FirstLowInvalidHeapAttributeNumber);
+
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, ps->exprs,
+							list_make2(needed, ps->filters),
+							NIL, NIL, outer_plan);
+}
+
+/* ----------------------------------------------------------------
+ * Scanning
+ * ----------------------------------------------------------------
+ */
+
+static void
+trailBeginForeignScan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *plan = (ForeignScan *) node->ss.ps.plan;
+	Relation	rel = node->ss.ss_currentRelation;
+	TrailExecState *state = palloc0(sizeof(TrailExecState));
+	List	   *needed_list = (List *) linitial(plan->fdw_private);
+	Bitmapset  *needed = NULL;
+	bool		all = false;
+	ListCell   *lc;
+
+	trail_fdw_get_options(RelationGetRelid(rel), &state->opts);
+	foreach(lc, needed_list)
+	{
+		int			attno = lfirst_int(lc);
+
+		if (attno == 0)
+			all = true;
+		needed = bms_add_member(needed, attno - FirstLowInvalidHeapAttributeNumber);
+	}
+	state->natts = RelationGetDescr(rel)->natts;
+	state->outputs = table_outputs(rel, needed, all, NULL);
+	state->filters = (List *) lsecond(plan->fdw_private);
+	state->expr_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
+	state->econtext = node->ss.ps.ps_ExprContext;
+	node->fdw_state = state;
+
+	/*
+	 * The files are found when they are first needed: the quals' values may
+	 * come from init plans, which cannot run yet.
+	 */
+}
+
+/*
+ * Walk the location, compute the quals' values and prune.  EXPLAIN does
+ * this without running anything (explain_only).
+ */
+static void
+prepare_files(TrailExecState *state, bool explain_only)
+{
+	List	   *files;
+	bool		is_directory;
+	ListCell   *lc;
+
+	state->prune = trail_prune_begin(state->filters, state->expr_states,
+									 state->econtext,
+									 state->opts.max_delivery_delay,
+									 explain_only ? TRAIL_PRUNE_EXPLAIN : TRAIL_PRUNE_EXEC);
+	state->report = trail_report_create(state->opts.on_error);
+	files = trail_walk(state->opts.location, state->opts.recursive,
+					   &is_directory, state->report);
+	state->single_file = !is_directory;
+	state->nfound = list_length(files);
+	state->files = NIL;
+	foreach(lc, files)
+	{
+		TrailFile  *f = (TrailFile *) lfirst(lc);
+
+		if ((is_directory && !trail_walk_wants(f->path)) ||
+			!trail_prune_keep_file(state->prune, f->path))
+			continue;
+		state->files = lappend(state->files, f->path);
+	}
+	state->next_file = 0;
+	state->prepared = true;
+}
+
+static const char *
+local_next_file(void *arg)
+{
+	TrailExecState *state = (TrailExecState *) arg;
+
+	if (state->next_file >= list_length(state->files))
+		return NULL;
+	return (const char *) list_nth(state->files, state->next_file++);
+}
+
+static const char *
+shared_next_file(void *arg)
+{
+	TrailShared *shared = (TrailShared *) arg;
+	uint32		i = pg_atomic_fetch_add_u32(&shared->next, 1);
+	const uint32 *offsets = (const uint32 *) shared->data;
+
+	if (i >= shared->nfiles)
+		return NULL;
+	return shared->data + offsets[i];
+}
+
+static void
+start_scan(TrailExecState *state)
+{
+	if (state->shared != NULL && state->prune == NULL)
+	{
+		/* a worker: the files come from the leader, the values are ours */
+		state->prune = trail_prune_begin(state->filters, state->expr_states,
+										 state->econtext,
+										 state->opts.max_delivery_delay,
+										 TRAIL_PRUNE_EXEC);
+		state->report = trail_report_create(state->opts.on_error);
+		state->single_file = false;
+	}
+	else if (!state->prepared)
+		prepare_files(state, false);
+
+	state->scan = trail_scan_begin(state->report, state->natts, state->outputs);
+	if (state->shared != NULL)
+		trail_scan_set_file_source(state->scan, shared_next_file,
+								   state->shared, state->single_file);
+	else
+		trail_scan_set_file_source(state->scan, local_next_file, state,
+								   state->single_file);
+	if (trail_prune_has_record_tests(state->prune))
+		trail_scan_set_filter(state->scan, trail_prune_record, state->prune);
+}
+
+static TupleTableSlot *
+trailIterateForeignScan(ForeignScanState *node)
+{
+	TrailExecState *state = (TrailExecState *) node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+
+	if (state->scan == NULL)
+		start_scan(state);
+	ExecClearTuple(slot);
+	if (trail_scan_next(state->scan, slot->tts_values, slot->tts_isnull))
+		ExecStoreVirtualTuple(slot);
+	return slot;
+}
+
+static void
+add_counts(TrailScanCounts *to, const TrailScanCounts *from)
+{
+	to->files_read += from->files_read;
+	to->files_passed_over += from->files_passed_over;
+	to->records_read += from->records_read;
+	to->records_filtered += from->records_filtered;
+	to->records_returned += from->records_returned;
+	to->records_skipped += from->records_skipped;
+	to->files_skipped += from->files_skipped;
+}
+
+/* finish the current scan, keeping its counts */
+static void
+finish_scan(TrailExecState *state)
+{
+	TrailScanCounts counts;
+
+	if (state->scan == NULL)
+		return;
+	trail_scan_counts(state->scan, &counts);
+	add_counts(&state->counts, &counts);
+	trail_scan_end(state->scan);
+	state->scan = NULL;
+}
+
+static void
+trailReScanForeignScan(ForeignScanState *node)
+{
+	TrailExecState *state = (TrailExecState *) node->fdw_state;
+
+	finish_scan(state);
+	/* parameters may have changed: find and prune the files again */
+	if (state->shared == NULL)
+		state->prepared = false;
+}
+
+static void
+trailEndForeignScan(ForeignScanState *node)
+{
+	TrailExecState *state = (TrailExecState *) node->fdw_state;
+
+	if (state != NULL)
+		finish_scan(state);
+}
+
+/* ----------------------------------------------------------------
+ * EXPLAIN
+ * ----------------------------------------------------------------
+ */
+
+static void
+trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
+{
+	TrailExecState *state = (TrailExecState *) node->fdw_state;
+	char	   *pruning = trail_prune_describe(state->filters, true);
+	char	   *testing = trail_prune_describe(state->filters, false);
+
+	ExplainPropertyText("Trail Location", state->opts.location, es);
+	if (!state->prepared && state->shared == NULL)
+		prepare_files(state, !es->analyze);
+	if (state->prepared)
+		ExplainPropertyText("Trail Files",
+							psprintf("%d of %d", list_length(state->files),
+									 state->nfound), es);
+	if (pruning)
+		ExplainPropertyText("Trail File Pruning", pruning, es);
+	if (testing)
+		ExplainPropertyText("Trail Record Filter", testing, es);
+
+	if (es->analyze)
+	{
+		TrailScanCounts total = state->counts;
+
+		if (state->scan)
+		{
+			TrailScanCounts counts;
+
+			trail_scan_counts(state->scan, &counts);
+			add_counts(&total, &counts);
+		}
+		add_counts(&total, &state->worker_counts);
+		ExplainPropertyText("Trail Records",
+							psprintf("%lld read, %lld returned, %lld filtered, %lld skipped",
+									 (long long) total.records_read,
+									 (long long) total.records_returned,
+									 (long long) total.records_filtered,
+									 (long long) total.records_skipped), es);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Parallel scans
+ * ----------------------------------------------------------------
+ */
+
+static bool
+trailIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
+							   RangeTblEntry *rte)
+{
+	return true;
+}
+
+static Size
+trailEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
+{
+	TrailExecState *state = (TrailExecState *) node->fdw_state;
+	Size		size = offsetof(TrailShared, data);
+	ListCell   *lc;
+
+	if (!state->prepared)
+		prepare_files(state, false);
+	size = add_size(size, mul_size(list_length(state->files), sizeof(uint32)));
+	foreach(lc, state->files)
+		size = add_size(size, strlen((char *) lfirst(lc)) + 1);
+	return size;
+}
+
+static void
+trailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+							  void *coordinate)
+{
+	TrailExecState *state = (TrailExecState *) node->fdw_state;
+	TrailShared *shared = (TrailShared *) coordinate;
+	uint32	   *offsets = (uint32 *) shared->data;
+	uint32		pos = list_length(state->files) * sizeof(uint32);
+	ListCell   *lc;
+	int			i = 0;
+
+	pg_atomic_init_u32(&shared->next, 0);
+	shared->nfiles = list_length(state->files);
+	pg_atomic_init_u64(&shared->records_read, 0);
+	pg_atomic_init_u64(&shared->records_filtered, 0);
+	pg_atomic_init_u64(&shared->records_returned, 0);
+	pg_atomic_init_u64(&shared->records_skipped, 0);
+	pg_atomic_init_u64(&shared->files_read, 0);
+	pg_atomic_init_u64(&shared->files_skipped, 0);
+	foreach(lc, state->files)
+	{
+		const char *path = (const char *) lfirst(lc);
+
+		offsets[i++] = pos;
+		strcpy(shared->data + pos, path);
+		pos += strlen(path) + 1;
+	}
+	state->shared = shared;
+}
+
+static void
+trailReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+								void *coordinate)
+{
+	TrailShared *shared = (TrailShared *) coordinate;
+
+	pg_atomic_write_u32(&shared->next, 0);
+}
+
+static void
+trailInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
+								 void *coordinate)
+{
+	TrailExecState *state = (TrailExecState *) node->fdw_state;
+
+	state->shared = (TrailShared *) coordinate;
+}
+
+/*
+ * Workers add their counts to shared memory; the leader reads them before
+ * the shared memory goes away, for EXPLAIN ANALYZE.
+ */
+static void
+trailShutdownForeignScan(ForeignScanState *node)
+{
+	TrailExecState *state = (TrailExecState *) node->fdw_state;
+	TrailShared *shared = state->shared;
+
+	if (shared == NULL || state->worker_counted)
+		return;
+	state->worker_counted = true;
+	if (IsParallelWorker())
+	{
+		TrailScanCounts c = state->counts;
+
+		if (state->scan)
+		{
+			TrailScanCounts counts;
+
+			trail_scan_counts(state->scan, &counts);
+			add_counts(&c, &counts);
+		}
+		pg_atomic_add_fetch_u64(&shared->records_read, c.records_read);
+		pg_atomic_add_fetch_u64(&shared->records_filtered, c.records_filtered);
+		pg_atomic_add_fetch_u64(&shared->records_returned, c.records_returned);
+		pg_atomic_add_fetch_u64(&shared->records_skipped, c.records_skipped);
+		pg_atomic_add_fetch_u64(&shared->files_read, c.files_read);
+		pg_atomic_add_fetch_u64(&shared->files_skipped, c.files_skipped);
+	}
+	else
+	{
+		state->worker_counts.records_read = pg_atomic_read_u64(&shared->records_read);
+		state->worker_counts.records_filtered = pg_atomic_read_u64(&shared->records_filtered);
+		state->worker_counts.records_returned = pg_atomic_read_u64(&shared->records_returned);
+		state->worker_counts.records_skipped = pg_atomic_read_u64(&shared->records_skipped);
+		state->worker_counts.files_read = pg_atomic_read_u64(&shared->files_read);
+		state->worker_counts.files_skipped = pg_atomic_read_u64(&shared->files_skipped);
+	}
+	/* the shared memory is about to go */
+	state->shared = NULL;
+	if (state->scan)
+		trail_scan_set_file_source(state->scan, local_next_file, state,
+								   state->single_file);
+	state->files = NIL;
+}
+
+/* ----------------------------------------------------------------
+ * ANALYZE
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Sample rows for ANALYZE: a reservoir sample of the records of all files,
+ * or of a random choice of files when the tree is larger than
+ * TRAIL_ANALYZE_BYTES (the total is then extrapolated by size).
+ */
+static int
+trail_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
+						  int targrows, double *totalrows,
+						  double *totaldeadrows)
+{
+	TrailFdwOptions opts;
+	TupleDesc	tupdesc = RelationGetDescr(relation);
+	TrailReport *report;
+	List	   *files;
+	List	   *chosen = NIL;
+	bool		is_directory;
+	double		total_bytes = 0;
+	double		chosen_bytes = 0;
+	int			nfiles;
+	ReservoirStateData rstate;
+	double		rowstoskip = -1;
+	double		seen = 0;
+	int			numrows = 0;
+	TrailScanState *st;
+	Datum	   *values = palloc(sizeof(Datum) * Max(tupdesc->natts, 1));
+	bool	   *isnull = palloc(sizeof(bool) * Max(tupdesc->natts, 1));
+	ListCell   *lc;
+	int			i;
+
+	trail_fdw_get_options(RelationGetRelid(relation), &opts);
+	report = trail_report_create(opts.on_error);
+	files = trail_walk(opts.location, opts.recursive, &is_directory, report);
+
+	foreach(lc, files)
+	{
+		TrailFile  *f = (TrailFile *) lfirst(lc);
+
+		if (!is_directory || trail_walk_wants(f->path))
+		{
+			chosen = lappend(chosen, f);
+			total_bytes += f->size;
+		}
+	}
+
+	reservoir_init_selection_state(&rstate, targrows);
+
+	/* too much to read: a random choice of files (Fisher-Yates) */
+	nfiles = list_length(chosen);
+	if (total_bytes > TRAIL_ANALYZE_BYTES)
+	{
+		List	   *picked = NIL;
+
+		for (i = nfiles - 1; i >= 0 && chosen_bytes < TRAIL_ANALYZE_BYTES; i--)
+		{
+			int			j = (int) (sampler_random_fract(&rstate.randstate) * (i + 1));
+			TrailFile  *f = (TrailFile *) list_nth(chosen, j);
+
+			list_nth_cell(chosen, j)->ptr_value = list_nth(chosen, i);
+			list_nth_cell(chosen, i)->ptr_value = f;
+			picked = lappend(picked, f);
+			chosen_bytes += f->size;
+		}
+		chosen = picked;
+	}
+	else
+		chosen_bytes = total_bytes;
+
+	st = trail_scan_begin(report, tupdesc->natts,
+						  table_outputs(relation, NULL, true, NULL));
+	trail_scan_set_files(st, chosen, !is_directory);
+	while (trail_scan_next(st, values, isnull))
+	{
+		vacuum_delay_point();
+		seen += 1;
+		if (numrows < targrows)
+			rows[numrows++] = heap_form_tuple(tupdesc, values, isnull);
+		else
+		{
+			if (rowstoskip < 0)
+				rowstoskip = reservoir_get_next_S(&rstate, seen, targrows);
+			if (rowstoskip <= 0)
+			{
+				int			k = (int) (targrows * sampler_random_fract(&rstate.randstate));
+
+				heap_freetuple(rows[k]);
+				rows[k] = heap_form_tuple(tupdesc, values, isnull);
+			}
+			rowstoskip -= 1;
+		}
+	}
+	trail_scan_end(st);
+
+	*totalrows = (chosen_bytes > 0) ? floor(seen * total_bytes / chosen_bytes) : 0;
+	*totaldeadrows = 0;
+	ereport(elevel,
+			(errmsg("\"%s\": read %d of %d files, %.0f records, %d in sample, about %.0f in all",
+					RelationGetRelationName(relation), list_length(chosen),
+					nfiles, seen, numrows, *totalrows)));
+	return numrows;
+}
+
+static bool
+trailAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
+						 BlockNumber *totalpages)
+{
+	TrailFdwOptions opts;
+	TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
+	bool		is_directory;
+	List	   *files;
+	double		bytes = 0;
+	ListCell   *lc;
+
+	trail_fdw_get_options(RelationGetRelid(relation), &opts);
+	files = trail_walk(opts.location, opts.recursive, &is_directory, quiet);
+	foreach(lc, files)
+	{
+		TrailFile  *f = (TrailFile *) lfirst(lc);
+
+		if (!is_directory || trail_walk_wants(f->path))
+			bytes += f->size;
+	}
+	*totalpages = (BlockNumber) Max(1.0, ceil(bytes / BLCKSZ));
+	*func = trail_acquire_sample_rows;
+	return true;
+}
+
+/* ----------------------------------------------------------------
+ * IMPORT FOREIGN SCHEMA trail ... : the table "events"
+ * ----------------------------------------------------------------
+ */
+
+static List *
+trailImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
+{
+	bool		wanted = true;
+	StringInfoData buf;
+	ListCell   *lc;
+	int			i;
+
+	if (strcmp(stmt->remote_schema, "trail") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
+				 errmsg("trail_fdw has no schema \"%s\"", stmt->remote_schema),
+				 errhint("Import the schema \"trail\", which holds the table \"events\".")));
+
+	if (stmt->list_type != FDW_IMPORT_SCHEMA_ALL)
+	{
+		bool		listed = false;
+
+		foreach(lc, stmt->table_list)
+		{
+			if (strcmp(((RangeVar *) lfirst(lc))->relname, "events") == 0)
+				listed = true;
+		}
+		wanted = (stmt->list_type == FDW_IMPORT_SCHEMA_LIMIT_TO) ? listed : !listed;
+	}
+	if (!wanted)
+		return NIL;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (\n",
+					 quote_identifier("events"));
+	for (i = 0; i < TRAIL_NCOLUMNS; i++)
+		appendStringInfo(&buf, "    %s %s%s\n",
+						 quote_identifier(trail_columns[i].name),
+						 format_type_be_qualified(trail_column_type(i)),
+						 i < TRAIL_NCOLUMNS - 1 ? "," : "");
+	appendStringInfo(&buf, ") SERVER %s", quote_identifier(stmt->server_name));
+	if (stmt->options != NIL)
+	{
+		appendStringInfoString(&buf, " OPTIONS (");
+		foreach(lc, stmt->options)
+		{
+			DefElem    *def = (DefElem *) lfirst(lc);
+
+			appendStringInfo(&buf, "%s%s %s",
+							 lc == list_head(stmt->options) ? "" : ", ",
+							 quote_identifier(def->defname),
+							 quote_literal_cstr(defGetString(def)));
+		}
+		appendStringInfoChar(&buf, ')');
+	}
+	return list_make1(buf.data);
+}
+
+Datum
+trail_fdw_handler(PG_FUNCTION_ARGS)
+{
+	FdwRoutine *routine = makeNode(FdwRoutine);
+
+	/* planning */
+	routine->GetForeignRelSize = trailGetForeignRelSize;
+	routine->GetForeignPaths = trailGetForeignPaths;
+	routine->GetForeignPlan = trailGetForeignPlan;
+
+	/* scanning */
+	routine->BeginForeignScan = trailBeginForeignScan;
+	routine->IterateForeignScan = trailIterateForeignScan;
+	routine->ReScanForeignScan = trailReScanForeignScan;
+	routine->EndForeignScan = trailEndForeignScan;
+
+	/* EXPLAIN and ANALYZE */
+	routine->ExplainForeignScan = trailExplainForeignScan;
+	routine->AnalyzeForeignTable = trailAnalyzeForeignTable;
+
+	/* parallel scans */
+	routine->IsForeignScanParallelSafe = trailIsForeignScanParallelSafe;
+	routine->EstimateDSMForeignScan = trailEstimateDSMForeignScan;
+	routine->InitializeDSMForeignScan = trailInitializeDSMForeignScan;
+	routine->ReInitializeDSMForeignScan = trailReInitializeDSMForeignScan;
+	routine->InitializeWorkerForeignScan = trailInitializeWorkerForeignScan;
+	routine->ShutdownForeignScan = trailShutdownForeignScan;
+
+	/* IMPORT FOREIGN SCHEMA */
+	routine->ImportForeignSchema = trailImportForeignSchema;
+
+	PG_RETURN_POINTER(routine);
+}
