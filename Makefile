@@ -36,7 +36,12 @@ REGRESS = \
 	files \
 	directory \
 	privileges \
-	projection
+	projection \
+	fdw_options \
+	fdw_scan \
+	fdw_pruning \
+	fdw_parallel \
+	views
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail
 

@@ -83,6 +83,7 @@ typedef struct TrailShared
 /* The state of one scan (node->fdw_state) */
 typedef struct TrailExecState
 {
+	MemoryContext cxt;			/* the query's: outlives every row */
 	TrailFdwOptions opts;
 	int			natts;
 	TrailOutput *outputs;
@@ -326,6 +327,7 @@ trailBeginForeignScan(ForeignScanState *node, int eflags)
 	bool		all = false;
 	ListCell   *lc;
 
+	state->cxt = CurrentMemoryContext;
 	trail_fdw_get_options(RelationGetRelid(rel), &state->opts);
 	foreach(lc, needed_list)
 	{
@@ -358,6 +360,7 @@ prepare_files(TrailExecState *state, bool explain_only)
 	List	   *files;
 	bool		is_directory;
 	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(state->cxt);
 
 	state->prune = trail_prune_begin(state->filters, state->expr_states,
 									 state->econtext,
@@ -380,6 +383,7 @@ prepare_files(TrailExecState *state, bool explain_only)
 	}
 	state->next_file = 0;
 	state->prepared = true;
+	MemoryContextSwitchTo(old);
 }
 
 static const char *
@@ -407,6 +411,9 @@ shared_next_file(void *arg)
 static void
 start_scan(TrailExecState *state)
 {
+	/* the executor calls us in a per-row context */
+	MemoryContext old = MemoryContextSwitchTo(state->cxt);
+
 	if (state->shared != NULL && state->prune == NULL)
 	{
 		/* a worker: the files come from the leader, the values are ours */
@@ -429,6 +436,7 @@ start_scan(TrailExecState *state)
 								   state->single_file);
 	if (trail_prune_has_record_tests(state->prune))
 		trail_scan_set_filter(state->scan, trail_prune_record, state->prune);
+	MemoryContextSwitchTo(old);
 }
 
 static TupleTableSlot *
@@ -462,12 +470,15 @@ static void
 finish_scan(TrailExecState *state)
 {
 	TrailScanCounts counts;
+	MemoryContext old;
 
 	if (state->scan == NULL)
 		return;
 	trail_scan_counts(state->scan, &counts);
 	add_counts(&state->counts, &counts);
+	old = MemoryContextSwitchTo(state->cxt);
 	trail_scan_end(state->scan);
+	MemoryContextSwitchTo(old);
 	state->scan = NULL;
 }
 

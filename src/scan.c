@@ -23,6 +23,7 @@
 
 struct TrailReport
 {
+	MemoryContext cxt;			/* where the examples are kept */
 	TrailOnError mode;
 	int64		bad_records;
 	int64		bad_files;
@@ -158,6 +159,7 @@ trail_report_create(TrailOnError mode)
 {
 	TrailReport *report = palloc0(sizeof(TrailReport));
 
+	report->cxt = CurrentMemoryContext;
 	report->mode = mode;
 	return report;
 }
@@ -216,6 +218,7 @@ trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
 		report->bad_records++;
 	if (list_length(report->examples) < TRAIL_REPORT_EXAMPLES)
 	{
+		MemoryContext old = MemoryContextSwitchTo(report->cxt);
 		char	   *text;
 
 		if (err->saved_errno != 0)
@@ -229,6 +232,7 @@ trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
 		else
 			text = pstrdup(err->message);
 		report->examples = lappend(report->examples, text);
+		MemoryContextSwitchTo(old);
 	}
 }
 

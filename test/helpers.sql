@@ -40,3 +40,32 @@ $$;
 -- f(name): the absolute path of a fixture
 CREATE FUNCTION pg_temp.f(name text) RETURNS text
 LANGUAGE sql AS $$ SELECT current_setting('regress.fixtures') || '/' || name $$;
+
+-- explain(query): EXPLAIN's lines, with the fixture path replaced
+CREATE FUNCTION pg_temp.explain(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        RETURN NEXT replace(line, current_setting('regress.fixtures'), '<fixtures>');
+    END LOOP;
+END
+$$;
+
+-- explain_analyze(query): the same with ANALYZE, without the timings
+CREATE FUNCTION pg_temp.explain_analyze(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+        RETURN NEXT replace(line, current_setting('regress.fixtures'), '<fixtures>');
+    END LOOP;
+END
+$$;
+
+-- run(command): execute a statement built with f(), without echoing the
+-- absolute path that \gexec would
+CREATE FUNCTION pg_temp.run(command text) RETURNS void
+LANGUAGE plpgsql AS $$ BEGIN EXECUTE command; END $$;

@@ -1,0 +1,94 @@
+-- trail_fdw pruning: files by the S3 key layout, records by their bytes.
+-- Pruning never changes a result; EXPLAIN shows how many files are read.
+\i test/helpers.sql
+
+CREATE SERVER regress_ct FOREIGN DATA WRAPPER trail_fdw;
+CREATE SCHEMA audit;
+SELECT pg_temp.run(format('IMPORT FOREIGN SCHEMA trail FROM SERVER regress_ct INTO audit OPTIONS (location %L)',
+                          pg_temp.f('AWSLogs')));
+-- the same table without pruning by time, to compare results
+SELECT pg_temp.run(format($$CREATE FOREIGN TABLE audit.events_all (
+    event_time timestamptz, event_name text, recipient_account_id text,
+    aws_region text, event_category trail.event_category, read_only boolean,
+    event_id uuid) SERVER regress_ct OPTIONS (location %L, max_delivery_delay '10000 days')$$,
+    pg_temp.f('AWSLogs')));
+
+-- no quals: every event file (the digest and the dotfile are not read;
+-- README.txt is opened and passed over)
+SELECT * FROM pg_temp.explain('SELECT * FROM audit.events');
+
+-- by time: a file is read if it can hold events of the window, given
+-- that files arrive up to max_delivery_delay (6 hours by default) late
+SELECT * FROM pg_temp.explain($$SELECT event_name FROM audit.events
+  WHERE event_time >= '2025-03-05' AND event_time < '2025-03-06'$$);
+-- the late record of 2025-03-04 23:58, delivered in a file dated the
+-- next day, is found by a query on 2025-03-04
+SELECT event_time, event_name FROM audit.events
+WHERE event_time >= '2025-03-04 23:00' AND event_time < '2025-03-05'
+ORDER BY 1;
+SELECT * FROM pg_temp.explain($$SELECT event_name FROM audit.events
+  WHERE event_time >= '2025-03-04 23:00' AND event_time < '2025-03-05'$$);
+-- and pruning does not change results
+SELECT (SELECT array_agg(event_id ORDER BY event_id) FROM audit.events
+        WHERE event_time BETWEEN '2025-03-04 09:00' AND '2025-03-04 09:30') =
+       (SELECT array_agg(event_id ORDER BY event_id) FROM audit.events_all
+        WHERE event_time BETWEEN '2025-03-04 09:00' AND '2025-03-04 09:30') AS same;
+-- the constant may come first
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE '2025-03-05' < event_time$$);
+-- an impossible window reads nothing
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events
+  WHERE event_time > '2025-03-05' AND event_time < '2025-03-04'$$);
+SELECT count(*) FROM audit.events WHERE event_time = NULL::timestamptz;
+
+-- stable expressions are computed when the scan starts: now() is long
+-- after these files
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE event_time > now() - interval '1 day'$$);
+SELECT count(*) FROM audit.events WHERE event_time > now() - interval '1 day';
+-- parameters
+PREPARE q(timestamptz) AS SELECT count(*) FROM audit.events WHERE event_time >= $1;
+EXECUTE q('2025-03-05');
+EXECUTE q('2025-01-01');
+SELECT * FROM pg_temp.explain($$EXECUTE q('2025-03-05')$$);
+DEALLOCATE q;
+-- a value from a subquery (an init plan) prunes at run time; plain EXPLAIN
+-- cannot know it
+SELECT * FROM pg_temp.explain($$SELECT count(*) FROM audit.events
+  WHERE event_time >= (SELECT max(event_time) FROM audit.events_all)$$);
+SELECT * FROM pg_temp.explain_analyze($$SELECT count(*) FROM audit.events
+  WHERE event_time >= (SELECT max(event_time) FROM audit.events_all)$$);
+
+-- by account and region, = and IN
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE recipient_account_id = '444455556666'$$);
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE aws_region IN ('eu-west-1', 'us-west-2')$$);
+SELECT recipient_account_id, aws_region, count(*) FROM audit.events
+WHERE aws_region IN ('eu-west-1', 'us-west-2') GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- by category: which folders to read
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE event_category = 'Insight'$$);
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE event_category IN ('Management', 'NetworkActivity')$$);
+SELECT event_category, count(*) FROM audit.events
+WHERE event_category IN ('Management', 'NetworkActivity') GROUP BY 1 ORDER BY 1;
+
+-- records: event_name, event_source, error_code, read_only and
+-- event_category are tested on the bytes; EXPLAIN ANALYZE counts them
+SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events
+  WHERE event_name IN ('ConsoleLogin', 'GetObject')$$);
+SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events WHERE NOT read_only$$);
+SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events WHERE read_only$$);
+SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events
+  WHERE event_source = 's3.amazonaws.com' AND error_code IS NULL$$);
+SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events WHERE error_code = 'AccessDenied'$$);
+-- every test gives the same answer as the unpruned table
+SELECT (SELECT count(*) FROM audit.events WHERE read_only IS FALSE) =
+       (SELECT count(*) FROM audit.events_all WHERE read_only IS FALSE) AS write_same,
+       (SELECT count(*) FROM audit.events WHERE event_category = 'Data') =
+       (SELECT count(*) FROM audit.events_all WHERE event_category = 'Data') AS data_same,
+       (SELECT count(*) FROM audit.events WHERE event_name = 'ConsoleLogin') =
+       (SELECT count(*) FROM audit.events_all WHERE event_name = 'ConsoleLogin') AS name_same;
+
+-- quals it does not understand are left to the executor
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE lower(event_name) = 'getobject'$$);
+SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE event_time::date = '2025-03-05'$$);
+
+DROP SCHEMA audit CASCADE;
+DROP SERVER regress_ct;
