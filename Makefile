@@ -10,6 +10,7 @@ PGFILEDESC = "trail - query AWS CloudTrail log files with SQL"
 OBJS = \
 	src/byte_source.o \
 	src/json_scan.o \
+	src/jsonb_build.o \
 	src/record_stream.o \
 	src/convert.o \
 	src/columns.o \

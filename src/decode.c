@@ -82,6 +82,7 @@ struct TrailDecoder
 	MemoryContext cxt;			/* where the decoder and its indexes live */
 	bool		needed[TRAIL_NCOLUMNS];
 	int			noutputs;
+	int			noutputs_used;	/* outputs that are not always NULL */
 	OutputPlan *outputs;
 	Datum		cvalues[TRAIL_NCOLUMNS];	/* canonical values of one row */
 	bool		cnull[TRAIL_NCOLUMNS];
@@ -254,6 +255,7 @@ trail_decoder_create(int noutputs, const TrailOutput *outputs)
 		plan->typmod = o->typmod;
 		if (o->column == TRAIL_OUTPUT_NONE)
 			continue;
+		dec->noutputs_used++;
 		if (o->column == TRAIL_OUTPUT_FIELD)
 		{
 			plan->field = pstrdup(o->field);
@@ -386,7 +388,7 @@ static bool
 jsonb_value(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
 			Datum *value, TrailError *err)
 {
-	char	   *text;
+	int			replaced;
 
 	if (flags & TRAIL_JSON_HUGE_NUMBER)
 	{
@@ -402,22 +404,9 @@ jsonb_value(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
 			return false;
 		}
 	}
-	if (flags & (TRAIL_JSON_ESC_NUL | TRAIL_JSON_ESC_SURROGATE))
-	{
-		int			replaced;
-
-		text = trail_json_sanitize(v, &replaced);
-		dec->replaced += replaced;
-	}
-	else
-	{
-		text = palloc(v.len + 1);
-		memcpy(text, v.ptr, v.len);
-		text[v.len] = '\0';
-	}
-	if (dec->convert_encoding && (flags & TRAIL_JSON_NON_ASCII))
-		text = pg_any_to_server(text, strlen(text), PG_UTF8);
-	*value = DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
+	*value = trail_jsonb_from_slice(v, dec->convert_encoding &&
+									(flags & TRAIL_JSON_NON_ASCII), &replaced);
+	dec->replaced += replaced;
 	return true;
 }
 
@@ -896,7 +885,8 @@ trail_decode(TrailDecoder *dec, const TrailRecord *rec, const char *source_file,
 {
 	int			i;
 
-	if (!decode_columns(dec, rec, source_file, dec->cvalues, dec->cnull, err))
+	if (dec->noutputs_used > 0 &&
+		!decode_columns(dec, rec, source_file, dec->cvalues, dec->cnull, err))
 		return false;
 	for (i = 0; i < dec->noutputs; i++)
 	{

@@ -38,12 +38,18 @@ is_ws(char c)
 	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-const char *
-trail_json_skip_ws(const char *p, const char *end)
+static pg_attribute_always_inline const char *
+skip_ws(const char *p, const char *end)
 {
 	while (p < end && is_ws(*p))
 		p++;
 	return p;
+}
+
+const char *
+trail_json_skip_ws(const char *p, const char *end)
+{
+	return skip_ws(p, end);
 }
 
 /*
@@ -82,6 +88,32 @@ find_string_special(const char *p, const char *end)
 		p++;
 	}
 	return p;
+}
+
+/*
+ * The byte after the closing quote of a string that was validated already;
+ * p points just after its opening quote.  *escaped says whether it holds
+ * any escape.
+ */
+const char *
+trail_json_string_end(const char *p, const char *end, bool *escaped)
+{
+	*escaped = false;
+	for (;;)
+	{
+		p = find_string_special(p, end);
+		if (p >= end)
+			return end;
+		if (*p == '"')
+			return p + 1;
+		if (*p == '\\')
+		{
+			*escaped = true;
+			p += 2;
+		}
+		else
+			p++;
+	}
 }
 
 static inline int
@@ -123,7 +155,7 @@ raise_flag(TrailScan *scan, int flag, const char *at)
  * after the closing quote, or NULL: out of bytes when scan->error is unset,
  * a syntax error otherwise.
  */
-static const char *
+static pg_attribute_always_inline const char *
 scan_string(const char *p, const char *end, TrailScan *scan)
 {
 	for (;;)
@@ -342,7 +374,7 @@ trail_json_scan(const char *p, const char *end, TrailScan *scan)
 		index->nmembers = 0;
 
 value:
-	p = trail_json_skip_ws(p, end);
+	p = skip_ws(p, end);
 	if (p >= end)
 		goto out_of_bytes;
 	switch (*p)
@@ -351,7 +383,7 @@ value:
 			if (depth >= TRAIL_JSON_MAX_DEPTH)
 				goto too_deep;
 			stack[depth++] = '{';
-			p = trail_json_skip_ws(p + 1, end);
+			p = skip_ws(p + 1, end);
 			if (p >= end)
 				goto out_of_bytes;
 			if (*p == '}')
@@ -366,7 +398,7 @@ value:
 			if (depth >= TRAIL_JSON_MAX_DEPTH)
 				goto too_deep;
 			stack[depth++] = '[';
-			p = trail_json_skip_ws(p + 1, end);
+			p = skip_ws(p + 1, end);
 			if (p >= end)
 				goto out_of_bytes;
 			if (*p == ']')
@@ -443,7 +475,7 @@ key:
 		if (p == NULL)
 			goto null_result;
 		keyend = p - 1;
-		p = trail_json_skip_ws(p, end);
+		p = skip_ws(p, end);
 		if (p >= end)
 			goto out_of_bytes;
 		if (*p != ':')
@@ -452,7 +484,7 @@ key:
 			scan->error_at = p;
 			return TRAIL_SCAN_BAD;
 		}
-		p = trail_json_skip_ws(p + 1, end);
+		p = skip_ws(p + 1, end);
 		if (p >= end)
 			goto out_of_bytes;
 		if (depth == 1)
@@ -490,12 +522,12 @@ after_value:
 		scan->type = vtype;
 		return TRAIL_SCAN_DONE;
 	}
-	p = trail_json_skip_ws(p, end);
+	p = skip_ws(p, end);
 	if (p >= end)
 		goto out_of_bytes;
 	if (*p == ',')
 	{
-		p = trail_json_skip_ws(p + 1, end);
+		p = skip_ws(p + 1, end);
 		if (p >= end)
 			goto out_of_bytes;
 		if (stack[depth - 1] == '{')
@@ -629,7 +661,7 @@ trail_json_element(TrailSlice array, int n)
 	if (array.type != TRAIL_JSON_ARRAY)
 		return none;
 	end = array.ptr + array.len - 1;	/* the closing ']' */
-	p = trail_json_skip_ws(array.ptr + 1, end);
+	p = skip_ws(array.ptr + 1, end);
 	for (i = 0; p < end; i++)
 	{
 		TrailScan	scan = {0};
@@ -641,14 +673,14 @@ trail_json_element(TrailSlice array, int n)
 		{
 			TrailSlice	v;
 
-			v.ptr = trail_json_skip_ws(p, end);
+			v.ptr = skip_ws(p, end);
 			v.len = (int) (scan.end - v.ptr);
 			v.type = scan.type;
 			return v;
 		}
-		p = trail_json_skip_ws(scan.end, end);
+		p = skip_ws(scan.end, end);
 		if (p < end && *p == ',')
-			p = trail_json_skip_ws(p + 1, end);
+			p = skip_ws(p + 1, end);
 	}
 	return none;
 }

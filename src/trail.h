@@ -152,9 +152,18 @@ extern bool trail_json_members(TrailSlice obj, TrailMemberIndex *index);
 extern TrailSlice trail_json_get(const TrailMemberIndex *index, const char *key);
 extern bool trail_json_key_equals(const TrailMember *m, const char *key, int keylen);
 extern TrailSlice trail_json_element(TrailSlice array, int n);
+extern const char *trail_json_string_end(const char *p, const char *end,
+										 bool *escaped);
 extern char *trail_json_unescape(TrailSlice str, int *len, int *replaced);
 extern char *trail_json_sanitize(TrailSlice value, int *replaced);
 extern const char *trail_json_type_name(TrailJsonType type);
+
+/* ----------------------------------------------------------------
+ * jsonb_build.c: a validated JSON value -> jsonb, without re-lexing
+ * ----------------------------------------------------------------
+ */
+extern Datum trail_jsonb_from_slice(TrailSlice value, bool convert_encoding,
+									int *replaced);
 
 /* ----------------------------------------------------------------
  * record_stream.c: the records inside a byte stream
