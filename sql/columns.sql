@@ -49,7 +49,12 @@ FROM (SELECT * FROM trail.read(pg_temp.f('shapes/records.json'))
       UNION ALL SELECT * FROM trail.read(pg_temp.f('records/new-1.11.json'))
       UNION ALL SELECT * FROM trail.read(pg_temp.f('records/insights.json'))
       UNION ALL SELECT * FROM trail.read(pg_temp.f('edge/numbers.json'))
-      UNION ALL SELECT * FROM trail.read(pg_temp.f('edge/unicode.json'))) t;
+      UNION ALL SELECT * FROM trail.read(pg_temp.f('edge/unicode.json'))
+      UNION ALL SELECT * FROM trail.read(pg_temp.f('edge/duplicate-keys.json'))
+      UNION ALL SELECT * FROM trail.read(pg_temp.f('edge/whitespace.json'))
+      UNION ALL SELECT * FROM trail.read(pg_temp.f('edge/deep-nesting.json'))
+      UNION ALL SELECT * FROM trail.read(pg_temp.f('edge/big-record.json.gz'))
+      UNION ALL SELECT * FROM trail.read(pg_temp.f('records/old-versions.json'))) t;
 
 -- text columns equal json ->> of the raw record
 SELECT bool_and(event_name IS NOT DISTINCT FROM raw->>'eventName'

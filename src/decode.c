@@ -108,9 +108,12 @@ struct TrailDecoder
 
 	NestedObject nested[MAX_NESTED];
 	int			nnested;
+	int			column_nest[TRAIL_NCOLUMNS][TRAIL_MAX_PATH];
 
 	int64		replaced;
 };
+
+static int	nested_for(TrailDecoder *dec, const TrailColumn *col, int level);
 
 static int
 add_key(TrailDecoder *dec, const char *key)
@@ -284,9 +287,13 @@ trail_decoder_create(int noutputs, const TrailOutput *outputs)
 
 	for (i = 0; i < TRAIL_NCOLUMNS; i++)
 	{
+		int			level;
+
 		dec->column_key[i] = -1;
 		if (dec->needed[i] && trail_columns[i].depth > 0)
 			dec->column_key[i] = add_key(dec, trail_columns[i].path[0]);
+		for (level = 1; dec->needed[i] && level < trail_columns[i].depth; level++)
+			dec->column_nest[i][level] = nested_for(dec, &trail_columns[i], level);
 	}
 	dec->key_category = dec->key_insight = dec->key_event_type = -1;
 	dec->key_management = dec->key_source = dec->key_name = -1;
@@ -594,50 +601,53 @@ category_value(TrailDecoder *dec, Datum *value, TrailError *err)
 }
 
 /*
+ * The nested object for the first level+1 keys of a column's path, made
+ * when the decoder is created (so records need no lookups by name).
+ */
+static int
+nested_for(TrailDecoder *dec, const TrailColumn *col, int level)
+{
+	int			i;
+
+	for (i = 0; i < dec->nnested; i++)
+	{
+		int			j;
+
+		if (dec->nested[i].depth != level)
+			continue;
+		for (j = 0; j < level; j++)
+		{
+			if (strcmp(dec->nested[i].path[j], col->path[j]) != 0)
+				break;
+		}
+		if (j == level)
+			return i;
+	}
+	if (dec->nnested >= MAX_NESTED)
+		elog(ERROR, "trail: too many nested objects");
+	dec->nested[dec->nnested].depth = level;
+	dec->nested[dec->nnested].path = col->path;
+	return dec->nnested++;
+}
+
+/*
  * The value of a nested field (userIdentity.type, ...).  Objects on the way
  * are indexed once per record and shared between columns.
  */
 static bool
-nested_value(TrailDecoder *dec, const TrailColumn *col, int key,
-			 TrailSlice *result, TrailError *err)
+nested_value(TrailDecoder *dec, int column, TrailSlice *result,
+			 TrailError *err)
 {
-	TrailSlice	obj = dec->slots[key];
+	const TrailColumn *col = &trail_columns[column];
+	TrailSlice	obj = dec->slots[dec->column_key[column]];
 	const TrailMemberIndex *index = NULL;
 	int			level;
 
 	result->type = TRAIL_JSON_NONE;
 	for (level = 1; level < col->depth; level++)
 	{
-		NestedObject *n = NULL;
-		int			i;
+		NestedObject *n = &dec->nested[dec->column_nest[column][level]];
 
-		/* find this prefix of the path among the objects seen so far */
-		for (i = 0; i < dec->nnested; i++)
-		{
-			int			j;
-
-			if (dec->nested[i].depth != level)
-				continue;
-			for (j = 0; j < level; j++)
-			{
-				if (strcmp(dec->nested[i].path[j], col->path[j]) != 0)
-					break;
-			}
-			if (j == level)
-			{
-				n = &dec->nested[i];
-				break;
-			}
-		}
-		if (n == NULL)
-		{
-			if (dec->nnested >= MAX_NESTED)
-				elog(ERROR, "trail: too many nested objects");
-			n = &dec->nested[dec->nnested++];
-			n->depth = level;
-			n->path = col->path;
-			n->valid = false;
-		}
 		if (!n->valid)
 		{
 			if (index != NULL)
@@ -749,7 +759,7 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 
 		if (col->depth == 1)
 			v = dec->slots[dec->column_key[i]];
-		else if (!nested_value(dec, col, dec->column_key[i], &v, err))
+		else if (!nested_value(dec, i, &v, err))
 			return false;
 		if (v.type == TRAIL_JSON_NONE || v.type == TRAIL_JSON_NULL)
 			continue;

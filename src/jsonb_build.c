@@ -26,8 +26,6 @@ typedef struct BuildState
 	const char *end;
 	bool		convert_encoding;
 	int			replaced;
-	JsonbParseState *parse;
-	JsonbValue *result;			/* the whole value, once it is complete */
 } BuildState;
 
 static const char *
@@ -96,70 +94,142 @@ number_value(const char *p, const char *end, JsonbValue *v)
 	return q;
 }
 
+/* jsonb's key order: shorter first, then by bytes; later duplicates first */
+static int
+pair_cmp(const JsonbPair *a, const JsonbPair *b)
+{
+	int			r;
+
+	if (a->key.val.string.len != b->key.val.string.len)
+		return a->key.val.string.len < b->key.val.string.len ? -1 : 1;
+	r = memcmp(a->key.val.string.val, b->key.val.string.val,
+			   a->key.val.string.len);
+	if (r != 0)
+		return r;
+	return a->order > b->order ? -1 : 1;
+}
+
+static int
+pair_qsort_cmp(const void *a, const void *b)
+{
+	return pair_cmp((const JsonbPair *) a, (const JsonbPair *) b);
+}
+
 /*
- * Push the value at p; returns the byte after it.
+ * Sort the pairs as jsonb stores them and drop duplicate keys but the last.
+ * Objects in CloudTrail records are small: insertion sort beats qsort.
+ */
+static int
+sort_pairs(JsonbPair *pairs, int n)
+{
+	int			i,
+				out;
+
+	if (n > 24)
+		qsort(pairs, n, sizeof(JsonbPair), pair_qsort_cmp);
+	else
+	{
+		for (i = 1; i < n; i++)
+		{
+			JsonbPair	p = pairs[i];
+			int			j = i - 1;
+
+			while (j >= 0 && pair_cmp(&pairs[j], &p) > 0)
+			{
+				pairs[j + 1] = pairs[j];
+				j--;
+			}
+			pairs[j + 1] = p;
+		}
+	}
+	for (i = 1, out = 0; i < n; i++)
+	{
+		if (pairs[i].key.val.string.len != pairs[out].key.val.string.len ||
+			memcmp(pairs[i].key.val.string.val, pairs[out].key.val.string.val,
+				   pairs[i].key.val.string.len) != 0)
+			pairs[++out] = pairs[i];
+	}
+	return n > 0 ? out + 1 : 0;
+}
+
+/*
+ * Build the value at p into *v; returns the byte after it.
  */
 static const char *
-push_value(BuildState *bs, const char *p, JsonbIteratorToken token)
+build_value(BuildState *bs, const char *p, JsonbValue *v)
 {
-	JsonbValue	v;
+	int			n = 0;
+	int			max = 8;
 
 	check_stack_depth();
 	p = skip_ws(p, bs->end);
 	switch (*p)
 	{
 		case '{':
-			pushJsonbValue(&bs->parse, WJB_BEGIN_OBJECT, NULL);
-			p = skip_ws(p + 1, bs->end);
-			while (*p != '}')
 			{
-				JsonbValue	key;
+				JsonbPair  *pairs = palloc(sizeof(JsonbPair) * max);
 
-				p = string_value(bs, p, &key);
-				pushJsonbValue(&bs->parse, WJB_KEY, &key);
-				p = skip_ws(p, bs->end);	/* the ':' */
-				p = push_value(bs, p + 1, WJB_VALUE);
-				p = skip_ws(p, bs->end);
-				if (*p == ',')
-					p = skip_ws(p + 1, bs->end);
+				p = skip_ws(p + 1, bs->end);
+				while (*p != '}')
+				{
+					if (n >= max)
+					{
+						max *= 2;
+						pairs = repalloc(pairs, sizeof(JsonbPair) * max);
+					}
+					p = string_value(bs, p, &pairs[n].key);
+					p = skip_ws(p, bs->end);	/* the ':' */
+					p = build_value(bs, p + 1, &pairs[n].value);
+					pairs[n].order = n;
+					n++;
+					p = skip_ws(p, bs->end);
+					if (*p == ',')
+						p = skip_ws(p + 1, bs->end);
+				}
+				v->type = jbvObject;
+				v->val.object.nPairs = sort_pairs(pairs, n);
+				v->val.object.pairs = pairs;
+				return p + 1;
 			}
-			bs->result = pushJsonbValue(&bs->parse, WJB_END_OBJECT, NULL);
-			return p + 1;
 		case '[':
-			pushJsonbValue(&bs->parse, WJB_BEGIN_ARRAY, NULL);
-			p = skip_ws(p + 1, bs->end);
-			while (*p != ']')
 			{
-				p = push_value(bs, p, WJB_ELEM);
-				p = skip_ws(p, bs->end);
-				if (*p == ',')
-					p = skip_ws(p + 1, bs->end);
+				JsonbValue *elems = palloc(sizeof(JsonbValue) * max);
+
+				p = skip_ws(p + 1, bs->end);
+				while (*p != ']')
+				{
+					if (n >= max)
+					{
+						max *= 2;
+						elems = repalloc(elems, sizeof(JsonbValue) * max);
+					}
+					p = build_value(bs, p, &elems[n++]);
+					p = skip_ws(p, bs->end);
+					if (*p == ',')
+						p = skip_ws(p + 1, bs->end);
+				}
+				v->type = jbvArray;
+				v->val.array.nElems = n;
+				v->val.array.elems = elems;
+				v->val.array.rawScalar = false;
+				return p + 1;
 			}
-			bs->result = pushJsonbValue(&bs->parse, WJB_END_ARRAY, NULL);
-			return p + 1;
 		case '"':
-			p = string_value(bs, p, &v);
-			break;
+			return string_value(bs, p, v);
 		case 't':
-			v.type = jbvBool;
-			v.val.boolean = true;
-			p += 4;
-			break;
+			v->type = jbvBool;
+			v->val.boolean = true;
+			return p + 4;
 		case 'f':
-			v.type = jbvBool;
-			v.val.boolean = false;
-			p += 5;
-			break;
+			v->type = jbvBool;
+			v->val.boolean = false;
+			return p + 5;
 		case 'n':
-			v.type = jbvNull;
-			p += 4;
-			break;
+			v->type = jbvNull;
+			return p + 4;
 		default:
-			p = number_value(p, bs->end, &v);
-			break;
+			return number_value(p, bs->end, v);
 	}
-	pushJsonbValue(&bs->parse, token, &v);
-	return p;
 }
 
 /*
@@ -169,23 +239,12 @@ Datum
 trail_jsonb_from_slice(TrailSlice value, bool convert_encoding, int *replaced)
 {
 	BuildState	bs = {0};
+	JsonbValue	v;
 
 	bs.end = value.ptr + value.len;
 	bs.convert_encoding = convert_encoding;
-	if (value.type == TRAIL_JSON_OBJECT || value.type == TRAIL_JSON_ARRAY)
-		(void) push_value(&bs, value.ptr, WJB_VALUE);
-	else
-	{
-		/* a scalar is stored as a one-element "raw scalar" array */
-		JsonbValue	array;
-
-		array.type = jbvArray;
-		array.val.array.rawScalar = true;
-		array.val.array.nElems = 1;
-		pushJsonbValue(&bs.parse, WJB_BEGIN_ARRAY, &array);
-		(void) push_value(&bs, value.ptr, WJB_ELEM);
-		bs.result = pushJsonbValue(&bs.parse, WJB_END_ARRAY, NULL);
-	}
+	(void) build_value(&bs, value.ptr, &v);
 	*replaced = bs.replaced;
-	return JsonbPGetDatum(JsonbValueToJsonb(bs.result));
+	/* (a scalar becomes jsonb's one-element "raw scalar" array here) */
+	return JsonbPGetDatum(JsonbValueToJsonb(&v));
 }
