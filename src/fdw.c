@@ -52,6 +52,9 @@ PG_FUNCTION_INFO_V1(trail_fdw_handler);
 /* decoding a record costs about this many cpu_tuple_costs */
 #define TRAIL_DECODE_COST_FACTOR 10.0
 
+/* planning stat()s at most about this many files for its estimates */
+#define TRAIL_PLAN_SAMPLE_FILES 1000
+
 /* ANALYZE reads at most about this many (compressed) bytes */
 #define TRAIL_ANALYZE_BYTES (256 * 1024 * 1024)
 
@@ -159,6 +162,12 @@ table_outputs(Relation rel, const Bitmapset *needed, bool all,
 	return outputs;
 }
 
+static int
+walk_flags(const TrailFdwOptions *opts)
+{
+	return (opts->recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES;
+}
+
 static bool
 is_gzip_name(const char *path)
 {
@@ -200,21 +209,46 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	{
 		TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
 		bool		is_directory;
-		List	   *files = trail_walk(ps->opts.location, ps->opts.recursive,
+		List	   *files = trail_walk(ps->opts.location, walk_flags(&ps->opts),
 									   &is_directory, quiet);
-		ListCell   *lc;
+		int			nfiles = list_length(files);
+		int			step = Max(1, nfiles / TRAIL_PLAN_SAMPLE_FILES);
+		double		sampled_bytes = 0;
+		double		sampled_guess = 0;
+		int			nsampled = 0;
+		int			nkept = 0;
+		int			i;
 
-		foreach(lc, files)
+		/*
+		 * Sizes of a sample of the files the quals keep (stat()ing every
+		 * file of a large tree would cost more than the plan is worth).
+		 */
+		for (i = 0; i < nfiles; i++)
 		{
-			TrailFile  *f = (TrailFile *) lfirst(lc);
+			TrailFile  *f = (TrailFile *) list_nth(files, i);
 
-			if ((is_directory && !trail_walk_wants(f->path)) ||
-				!trail_prune_keep_file(prune, f->path))
+			if (!trail_prune_keep_file(prune, f->path))
 				continue;
-			bytes += f->size;
-			guess += f->size / (is_gzip_name(f->path) ?
-								TRAIL_GZIP_BYTES_PER_RECORD :
-								TRAIL_PLAIN_BYTES_PER_RECORD);
+			if (nkept++ % step == 0)
+			{
+				struct stat fst;
+
+				if (f->size < 0 && stat(f->path, &fst) == 0)
+					f->size = fst.st_size;
+				if (f->size >= 0)
+				{
+					nsampled++;
+					sampled_bytes += f->size;
+					sampled_guess += f->size / (is_gzip_name(f->path) ?
+												TRAIL_GZIP_BYTES_PER_RECORD :
+												TRAIL_PLAIN_BYTES_PER_RECORD);
+				}
+			}
+		}
+		if (nsampled > 0)
+		{
+			bytes = sampled_bytes * nkept / nsampled;
+			guess = sampled_guess * nkept / nsampled;
 		}
 	}
 	else
@@ -367,7 +401,7 @@ prepare_files(TrailExecState *state, bool explain_only)
 									 state->opts.max_delivery_delay,
 									 explain_only ? TRAIL_PRUNE_EXPLAIN : TRAIL_PRUNE_EXEC);
 	state->report = trail_report_create(state->opts.on_error);
-	files = trail_walk(state->opts.location, state->opts.recursive,
+	files = trail_walk(state->opts.location, walk_flags(&state->opts),
 					   &is_directory, state->report);
 	state->single_file = !is_directory;
 	state->nfound = list_length(files);
@@ -376,10 +410,8 @@ prepare_files(TrailExecState *state, bool explain_only)
 	{
 		TrailFile  *f = (TrailFile *) lfirst(lc);
 
-		if ((is_directory && !trail_walk_wants(f->path)) ||
-			!trail_prune_keep_file(state->prune, f->path))
-			continue;
-		state->files = lappend(state->files, f->path);
+		if (trail_prune_keep_file(state->prune, f->path))
+			state->files = lappend(state->files, f->path);
 	}
 	state->next_file = 0;
 	state->prepared = true;
@@ -706,17 +738,15 @@ trail_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 
 	trail_fdw_get_options(RelationGetRelid(relation), &opts);
 	report = trail_report_create(opts.on_error);
-	files = trail_walk(opts.location, opts.recursive, &is_directory, report);
+	files = trail_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
+					   &is_directory, report);
 
 	foreach(lc, files)
 	{
 		TrailFile  *f = (TrailFile *) lfirst(lc);
 
-		if (!is_directory || trail_walk_wants(f->path))
-		{
-			chosen = lappend(chosen, f);
-			total_bytes += f->size;
-		}
+		chosen = lappend(chosen, f);
+		total_bytes += f->size;
 	}
 
 	reservoir_init_selection_state(&rstate, targrows);
@@ -788,14 +818,10 @@ trailAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	ListCell   *lc;
 
 	trail_fdw_get_options(RelationGetRelid(relation), &opts);
-	files = trail_walk(opts.location, opts.recursive, &is_directory, quiet);
+	files = trail_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
+					   &is_directory, quiet);
 	foreach(lc, files)
-	{
-		TrailFile  *f = (TrailFile *) lfirst(lc);
-
-		if (!is_directory || trail_walk_wants(f->path))
-			bytes += f->size;
-	}
+		bytes += ((TrailFile *) lfirst(lc))->size;
 	*totalpages = (BlockNumber) Max(1.0, ceil(bytes / BLCKSZ));
 	*func = trail_acquire_sample_rows;
 	return true;

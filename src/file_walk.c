@@ -8,6 +8,10 @@
  * followed.  Hidden entries (names starting with '.') are passed over:
  * sync tools keep their temporary files there.
  *
+ * A tree can hold hundreds of thousands of files, so regular files are not
+ * stat()ed unless their sizes are asked for: the directory entry's type
+ * says what they are.
+ *
  *-------------------------------------------------------------------------
  */
 #include "trail.h"
@@ -24,10 +28,14 @@ typedef struct Ancestor
 	struct Ancestor *up;
 } Ancestor;
 
-static int
-compare_names(const void *a, const void *b)
+static TrailFile *
+make_file(char *path, int64 size)
 {
-	return strcmp(*(char *const *) a, *(char *const *) b);
+	TrailFile  *f = palloc(sizeof(TrailFile));
+
+	f->path = path;
+	f->size = size;
+	return f;
 }
 
 static void
@@ -42,15 +50,27 @@ file_problem(TrailReport *report, const char *path, const char *what,
 	trail_report_problem(report, path, 0, true, &err);
 }
 
+typedef struct Entry
+{
+	char	   *name;
+	unsigned char type;			/* d_type */
+} Entry;
+
+static int
+compare_entries(const void *a, const void *b)
+{
+	return strcmp(((const Entry *) a)->name, ((const Entry *) b)->name);
+}
+
 static List *
-walk_directory(const char *dirpath, bool recursive, Ancestor *ancestors,
+walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 			   TrailReport *report, List *files)
 {
 	DIR		   *dir;
 	struct dirent *de;
-	char	  **names;
-	int			nnames = 0;
-	int			maxnames = 64;
+	Entry	   *entries;
+	int			nentries = 0;
+	int			maxentries = 64;
 	int			i;
 
 	CHECK_FOR_INTERRUPTS();
@@ -61,26 +81,37 @@ walk_directory(const char *dirpath, bool recursive, Ancestor *ancestors,
 		file_problem(report, dirpath, "could not open directory", errno);
 		return files;
 	}
-	names = palloc(maxnames * sizeof(char *));
+	entries = palloc(maxentries * sizeof(Entry));
 	while ((de = ReadDir(dir, dirpath)) != NULL)
 	{
 		if (de->d_name[0] == '.')
 			continue;
-		if (nnames >= maxnames)
+		if (nentries >= maxentries)
 		{
-			maxnames *= 2;
-			names = repalloc(names, maxnames * sizeof(char *));
+			maxentries *= 2;
+			entries = repalloc(entries, maxentries * sizeof(Entry));
 		}
-		names[nnames++] = pstrdup(de->d_name);
+		entries[nentries].name = pstrdup(de->d_name);
+		entries[nentries].type = de->d_type;
+		nentries++;
 	}
 	FreeDir(dir);
-	qsort(names, nnames, sizeof(char *), compare_names);
+	qsort(entries, nentries, sizeof(Entry), compare_entries);
 
-	for (i = 0; i < nnames; i++)
+	for (i = 0; i < nentries; i++)
 	{
-		char	   *path = psprintf("%s/%s", dirpath, names[i]);
+		char	   *path = psprintf("%s/%s", dirpath, entries[i].name);
 		struct stat st;
 
+		CHECK_FOR_INTERRUPTS();
+
+		/* a plain file: no need to stat it unless its size is wanted */
+		if (entries[i].type == DT_REG && !(flags & TRAIL_WALK_SIZES))
+		{
+			if (!(flags & TRAIL_WALK_EVENT_FILES) || trail_walk_wants(path))
+				files = lappend(files, make_file(path, -1));
+			continue;
+		}
 		if (stat(path, &st) != 0)
 		{
 			file_problem(report, path, "could not stat file", errno);
@@ -91,7 +122,7 @@ walk_directory(const char *dirpath, bool recursive, Ancestor *ancestors,
 			Ancestor	self;
 			Ancestor   *a;
 
-			if (!recursive)
+			if (!(flags & TRAIL_WALK_RECURSIVE))
 				continue;
 			for (a = ancestors; a != NULL; a = a->up)
 			{
@@ -112,27 +143,25 @@ walk_directory(const char *dirpath, bool recursive, Ancestor *ancestors,
 			self.dev = st.st_dev;
 			self.ino = st.st_ino;
 			self.up = ancestors;
-			files = walk_directory(path, recursive, &self, report, files);
+			files = walk_directory(path, flags, &self, report, files);
 		}
-		else if (S_ISREG(st.st_mode))
-		{
-			TrailFile  *f = palloc(sizeof(TrailFile));
-
-			f->path = path;
-			f->size = (int64) st.st_size;
-			files = lappend(files, f);
-		}
+		else if (S_ISREG(st.st_mode) &&
+				 (!(flags & TRAIL_WALK_EVENT_FILES) || trail_walk_wants(path)))
+			files = lappend(files, make_file(path, (int64) st.st_size));
 	}
 	return files;
 }
 
 /*
  * The regular files at location: the file itself, or the files in the
- * directory (and below it when recursive).  A location that does not exist
- * is an error; problems below it go to report.
+ * directory (and below it with TRAIL_WALK_RECURSIVE).  With
+ * TRAIL_WALK_EVENT_FILES, only the files a directory scan reads (see
+ * trail_walk_wants); with TRAIL_WALK_SIZES every file's size, else -1 for
+ * files in directories.  A location that does not exist is an error;
+ * problems below it go to report.
  */
 List *
-trail_walk(const char *location, bool recursive, bool *is_directory,
+trail_walk(const char *location, int flags, bool *is_directory,
 		   TrailReport *report)
 {
 	struct stat st;
@@ -158,7 +187,7 @@ trail_walk(const char *location, bool recursive, bool *is_directory,
 		self.dev = st.st_dev;
 		self.ino = st.st_ino;
 		self.up = NULL;
-		return walk_directory(path, recursive, &self, report, NIL);
+		return walk_directory(path, flags, &self, report, NIL);
 	}
 
 	*is_directory = false;
@@ -166,13 +195,7 @@ trail_walk(const char *location, bool recursive, bool *is_directory,
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a regular file or a directory", location)));
-	{
-		TrailFile  *f = palloc(sizeof(TrailFile));
-
-		f->path = path;
-		f->size = (int64) st.st_size;
-		return list_make1(f);
-	}
+	return list_make1(make_file(path, (int64) st.st_size));
 }
 
 /*

@@ -122,7 +122,9 @@ trail_read(PG_FUNCTION_ARGS)
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	report = trail_report_create(mode);
-	files = trail_walk(location, recursive, &is_directory, report);
+	files = trail_walk(location,
+					   (recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES,
+					   &is_directory, report);
 	st = trail_scan_begin(report, TRAIL_NCOLUMNS, event_outputs(fcinfo, 3));
 	trail_scan_set_files(st, files, !is_directory);
 	materialize_scan(fcinfo, tupdesc, st);
@@ -191,7 +193,9 @@ trail_files(PG_FUNCTION_ARGS)
 
 	/* a listing goes on past a bad directory, and warns at the end */
 	report = trail_report_create(TRAIL_ON_ERROR_SKIP);
-	files = trail_walk(location, recursive, &is_directory, report);
+	files = trail_walk(location,
+					   (recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_SIZES,
+					   &is_directory, report);
 	foreach(lc, files)
 	{
 		TrailFile  *f = (TrailFile *) lfirst(lc);

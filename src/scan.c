@@ -395,11 +395,6 @@ open_next(TrailScanState *st)
 			path = NULL;
 		if (path == NULL)
 			return false;
-		if (!st->single_file && !trail_walk_wants(path))
-		{
-			st->files_passed_over++;
-			continue;
-		}
 
 		trail_error_clear(&err);
 		old = MemoryContextSwitchTo(st->file_cxt);

@@ -370,8 +370,12 @@ typedef struct TrailFile
 
 typedef struct TrailReport TrailReport;
 
-extern List *trail_walk(const char *location, bool recursive,
-						bool *is_directory, TrailReport *report);
+#define TRAIL_WALK_RECURSIVE	0x01	/* walk subdirectories */
+#define TRAIL_WALK_EVENT_FILES	0x02	/* only files a directory scan reads */
+#define TRAIL_WALK_SIZES		0x04	/* stat every file for its size */
+
+extern List *trail_walk(const char *location, int flags, bool *is_directory,
+						TrailReport *report);
 extern bool trail_walk_wants(const char *path);
 
 /* ----------------------------------------------------------------
