@@ -23,6 +23,7 @@
 
 #include "access/htup_details.h"
 #include "access/parallel.h"
+#include "access/xact.h"
 #include "access/table.h"
 #include "commands/defrem.h"
 #include "commands/explain.h"
@@ -37,6 +38,7 @@
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
 #include "port/atomics.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -168,6 +170,64 @@ walk_flags(const TrailFdwOptions *opts)
 	return (opts->recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES;
 }
 
+/*
+ * The walk of a location, kept for the rest of the statement: planning and
+ * executing one statement then walk the tree once, while every new
+ * statement sees the tree as it is now.  Only walks without problems are
+ * kept, so that the scan's own walk reports them.
+ */
+typedef struct WalkCache
+{
+	MemoryContext cxt;
+	LocalTransactionId lxid;
+	TimestampTz statement;
+	char	   *location;
+	int			flags;
+	bool		is_directory;
+	List	   *files;			/* of TrailFile */
+} WalkCache;
+
+static WalkCache walk_cache;
+
+static List *
+walk_location(const TrailFdwOptions *opts, int flags, bool *is_directory,
+			  TrailReport *report)
+{
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+	int64		problems = trail_report_count(report);
+	MemoryContext old;
+	List	   *files;
+
+	if (walk_cache.files != NIL && walk_cache.lxid == MyProc->lxid &&
+		walk_cache.statement == statement && walk_cache.flags == flags &&
+		strcmp(walk_cache.location, opts->location) == 0)
+	{
+		*is_directory = walk_cache.is_directory;
+		return walk_cache.files;
+	}
+
+	if (walk_cache.cxt == NULL)
+		walk_cache.cxt = AllocSetContextCreate(TopMemoryContext,
+											   "trail walk cache",
+											   ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(walk_cache.cxt);
+	walk_cache.files = NIL;
+	old = MemoryContextSwitchTo(walk_cache.cxt);
+	files = trail_walk(opts->location, flags, is_directory, report);
+	walk_cache.location = pstrdup(opts->location);
+	MemoryContextSwitchTo(old);
+	if (trail_report_count(report) == problems)
+	{
+		walk_cache.files = files;
+		walk_cache.lxid = MyProc->lxid;
+		walk_cache.statement = statement;
+		walk_cache.flags = flags;
+		walk_cache.is_directory = *is_directory;
+	}
+	/* the list lives until the next walk: callers copy what they keep */
+	return files;
+}
+
 static bool
 is_gzip_name(const char *path)
 {
@@ -209,8 +269,8 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	{
 		TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
 		bool		is_directory;
-		List	   *files = trail_walk(ps->opts.location, walk_flags(&ps->opts),
-									   &is_directory, quiet);
+		List	   *files = walk_location(&ps->opts, walk_flags(&ps->opts),
+										  &is_directory, quiet);
 		int			nfiles = list_length(files);
 		int			step = Max(1, nfiles / TRAIL_PLAN_SAMPLE_FILES);
 		double		sampled_bytes = 0;
@@ -227,7 +287,7 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		{
 			TrailFile  *f = (TrailFile *) list_nth(files, i);
 
-			if (!trail_prune_keep_file(prune, f->path))
+			if (!trail_prune_keep_file(prune, &f->layout))
 				continue;
 			if (nkept++ % step == 0)
 			{
@@ -401,8 +461,8 @@ prepare_files(TrailExecState *state, bool explain_only)
 									 state->opts.max_delivery_delay,
 									 explain_only ? TRAIL_PRUNE_EXPLAIN : TRAIL_PRUNE_EXEC);
 	state->report = trail_report_create(state->opts.on_error);
-	files = trail_walk(state->opts.location, walk_flags(&state->opts),
-					   &is_directory, state->report);
+	files = walk_location(&state->opts, walk_flags(&state->opts),
+						  &is_directory, state->report);
 	state->single_file = !is_directory;
 	state->nfound = list_length(files);
 	state->files = NIL;
@@ -410,8 +470,8 @@ prepare_files(TrailExecState *state, bool explain_only)
 	{
 		TrailFile  *f = (TrailFile *) lfirst(lc);
 
-		if (trail_prune_keep_file(state->prune, f->path))
-			state->files = lappend(state->files, f->path);
+		if (trail_prune_keep_file(state->prune, &f->layout))
+			state->files = lappend(state->files, pstrdup(f->path));
 	}
 	state->next_file = 0;
 	state->prepared = true;

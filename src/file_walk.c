@@ -35,7 +35,22 @@ make_file(char *path, int64 size)
 
 	f->path = path;
 	f->size = size;
+	trail_layout_parse(path, &f->layout);
 	return f;
+}
+
+/* add a regular file to the list, if the walk wants it */
+static List *
+add_file(List *files, int flags, char *path, int64 size)
+{
+	TrailFile  *f = make_file(path, size);
+
+	if ((flags & TRAIL_WALK_EVENT_FILES) && !trail_walk_wants(&f->layout))
+	{
+		pfree(f);
+		return files;
+	}
+	return lappend(files, f);
 }
 
 static void
@@ -108,8 +123,7 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 		/* a plain file: no need to stat it unless its size is wanted */
 		if (entries[i].type == DT_REG && !(flags & TRAIL_WALK_SIZES))
 		{
-			if (!(flags & TRAIL_WALK_EVENT_FILES) || trail_walk_wants(path))
-				files = lappend(files, make_file(path, -1));
+			files = add_file(files, flags, path, -1);
 			continue;
 		}
 		if (stat(path, &st) != 0)
@@ -145,9 +159,8 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 			self.up = ancestors;
 			files = walk_directory(path, flags, &self, report, files);
 		}
-		else if (S_ISREG(st.st_mode) &&
-				 (!(flags & TRAIL_WALK_EVENT_FILES) || trail_walk_wants(path)))
-			files = lappend(files, make_file(path, (int64) st.st_size));
+		else if (S_ISREG(st.st_mode))
+			files = add_file(files, flags, path, (int64) st.st_size);
 	}
 	return files;
 }
@@ -203,11 +216,8 @@ trail_walk(const char *location, int flags, bool *is_directory,
  * summaries hold no events; everything else is opened and sniffed.
  */
 bool
-trail_walk_wants(const char *path)
+trail_walk_wants(const TrailLayout *layout)
 {
-	TrailLayout layout;
-
-	trail_layout_parse(path, &layout);
-	return layout.kind != TRAIL_KIND_DIGEST &&
-		layout.kind != TRAIL_KIND_AGGREGATED;
+	return layout->kind != TRAIL_KIND_DIGEST &&
+		layout->kind != TRAIL_KIND_AGGREGATED;
 }

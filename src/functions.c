@@ -199,11 +199,10 @@ trail_files(PG_FUNCTION_ARGS)
 	foreach(lc, files)
 	{
 		TrailFile  *f = (TrailFile *) lfirst(lc);
-		TrailLayout layout;
+		TrailLayout layout = f->layout;
 		Datum		values[7];
 		bool		isnull[7] = {0};
 
-		trail_layout_parse(f->path, &layout);
 		values[0] = CStringGetTextDatum(f->path);
 		isnull[1] = isnull[2] = isnull[3] = isnull[4] = isnull[5] = true;
 		if (layout.kind != TRAIL_KIND_NONE)

@@ -509,17 +509,17 @@ has_set(TrailPrune *prune, int column)
 }
 
 /*
- * Can the file at path hold a row the quals accept?  Files outside the
- * CloudTrail layout always can.
+ * Can the file whose path says layout hold a row the quals accept?  Files
+ * outside the CloudTrail layout always can.
  */
 bool
-trail_prune_keep_file(TrailPrune *prune, const char *path)
+trail_prune_keep_file(TrailPrune *prune, const TrailLayout *l)
 {
-	TrailLayout layout;
+	TrailLayout layout = *l;
 
 	if (prune->impossible)
 		return false;
-	if (!trail_layout_parse(path, &layout))
+	if (layout.kind == TRAIL_KIND_NONE)
 		return true;
 
 	if (!sets_hold(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID, layout.account_id) ||

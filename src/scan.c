@@ -164,6 +164,13 @@ trail_report_create(TrailOnError mode)
 	return report;
 }
 
+/* how many problems the report has seen */
+int64
+trail_report_count(TrailReport *report)
+{
+	return report->bad_records + report->bad_files;
+}
+
 /* "CloudTrail file "x", record 3, byte offset 1234" */
 static char *
 where_text(const char *file, int64 ordinal, int64 offset)

@@ -365,7 +365,8 @@ extern const char *trail_kind_name(TrailFileKind kind);
 typedef struct TrailFile
 {
 	char	   *path;
-	int64		size;
+	int64		size;			/* -1 when not asked for */
+	TrailLayout layout;			/* what the path says */
 } TrailFile;
 
 typedef struct TrailReport TrailReport;
@@ -376,7 +377,7 @@ typedef struct TrailReport TrailReport;
 
 extern List *trail_walk(const char *location, int flags, bool *is_directory,
 						TrailReport *report);
-extern bool trail_walk_wants(const char *path);
+extern bool trail_walk_wants(const TrailLayout *layout);
 
 /* ----------------------------------------------------------------
  * scan.c: one scan over files or a memory buffer
@@ -394,6 +395,7 @@ extern void trail_report_problem(TrailReport *report, const char *file,
 								 int64 ordinal, bool whole_file,
 								 TrailError *err);
 extern void trail_report_finish(TrailReport *report);
+extern int64 trail_report_count(TrailReport *report);
 
 typedef struct TrailScanState TrailScanState;
 

@@ -57,7 +57,7 @@ extern TrailPrune *trail_prune_begin(List *filters, List *values,
 									 int64 max_delivery_delay,
 									 TrailPruneMode mode);
 extern bool trail_prune_impossible(TrailPrune *prune);
-extern bool trail_prune_keep_file(TrailPrune *prune, const char *path);
+extern bool trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout);
 extern bool trail_prune_has_record_tests(TrailPrune *prune);
 extern bool trail_prune_record(void *arg, const TrailRecord *rec);
 extern char *trail_prune_describe(List *filters, bool file_level);
