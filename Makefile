@@ -52,3 +52,9 @@ SHLIB_LINK = $(shell pkg-config --libs zlib)
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# make bench [BENCH_SIZE=quick]: the benchmark (bench/run, bench/README.md)
+BENCH_SIZE ?= default
+.PHONY: bench
+bench:
+	BENCH_SIZE=$(BENCH_SIZE) bench/run

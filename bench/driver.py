@@ -1,0 +1,713 @@
+#!/usr/bin/env python3
+"""bench/driver.py - the measuring half of bench/run (bench/run starts the
+server and sets PGHOST/PGPORT/PGUSER/PGDATABASE; run that, not this).
+
+Runs every query of every system N times (fewer when one run is longer than
+the time budget allows), takes medians, checks that the systems agree,
+prints one table (query x system: median seconds, ratio to trail and to the
+zlib floor), the issue's targets, and the backend's peak memory growth
+while reading the large file; writes the whole lot as JSON to --results.
+
+Every peer is optional: a system that is missing or fails is reported with
+one line and left out of the table.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+
+LABELS = [  # query id, label
+    ("count", "count(*)"),
+    ("grouped", "write events by source, name"),
+    ("grouped_w0", "  same, FDW, max_parallel_workers 0"),
+    ("grouped_w2", "  same, FDW, max_parallel_workers 2"),
+    ("all_rows", "every column: count(t)"),
+    ("all_copy", "every column: COPY TO /dev/null"),
+    ("day", "one day of 14 (event_time window)"),
+    ("load", "load into jsonb table (COPY)"),
+    ("load_grouped", "load + write events by source, name"),
+    ("large", "single large file: count(*), max(event_time)"),
+]
+SYSTEMS = [  # system id, label
+    ("floor", "zlib floor"),
+    ("trail_srf", "trail.read"),
+    ("trail_fdw", "trail FDW"),
+    ("pg_jsonb", "PostgreSQL jsonb"),
+    ("python", "Python gzip+json"),
+    ("duckdb_1", "DuckDB 1 thread"),
+    ("duckdb_2", "DuckDB 2 threads"),
+    ("jq", "zcat | jq"),
+]
+
+
+# Every row of the table is one process unless its label says otherwise
+# (DuckDB 2 threads, FDW 2 workers); loads and jq are two-process pipes.
+SERIAL = "SET max_parallel_workers_per_gather = 0;"
+
+
+def say(msg):
+    print("bench: " + msg, flush=True)
+
+
+def lit(s):
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.rows = []          # measurement dicts
+        self.skipped = []       # (system, reason)
+        self.info = {}
+        self.psql = a.psql
+        with open(a.manifest) as f:
+            self.manifest = json.load(f)
+        self.logs = a.corpus
+        first = datetime.date.fromisoformat(self.manifest["first_day"])
+        self.day = (first + datetime.timedelta(days=min(7, self.manifest["days"] - 1))).isoformat()
+        self.day_next = (datetime.date.fromisoformat(self.day) + datetime.timedelta(days=1)).isoformat()
+        self.tmp = tempfile.mkdtemp(prefix="trail-bench-")
+        self.files = []
+        for d, dirs, files in os.walk(self.logs):
+            dirs[:] = sorted(x for x in dirs if x != "CloudTrail-Digest")
+            self.files.extend(os.path.join(d, f) for f in sorted(files) if f.endswith(".json.gz"))
+        self.list = os.path.join(self.tmp, "files.txt")
+        with open(self.list, "w") as f:
+            f.write("".join(p + "\n" for p in self.files))
+        self.list0 = os.path.join(self.tmp, "files.nul")
+        with open(self.list0, "w") as f:
+            f.write("".join(p + "\0" for p in self.files))
+        self.small_file = min(self.files, key=os.path.getsize) if self.files else None
+
+    # ------------------------------------------------------------------
+    def record(self, system, query, times, result=None, error=None, **extra):
+        m = {"system": system, "query": query, "times": [round(t, 6) for t in times],
+             "median": round(median(times), 6) if times else None, "runs": len(times),
+             "result": result, "error": error}
+        m.update(extra)
+        self.rows.append(m)
+        if error:
+            say("%-10s %-12s failed: %s" % (system, query, error.strip().splitlines()[-1] if error.strip() else error))
+        else:
+            say("%-10s %-12s median %.3f s over %d run%s" % (system, query, m["median"], len(times),
+                                                            "" if len(times) == 1 else "s"))
+        return m
+
+    def skip(self, system, reason):
+        self.skipped.append((system, reason))
+        say("%s: skipped: %s" % (system, reason))
+
+    def repeats(self, first_seconds):
+        """How many more runs fit after a first one that took first_seconds."""
+        more = self.a.repeat - 1
+        if first_seconds > 0:
+            more = min(more, int((self.a.budget - first_seconds) / first_seconds))
+        return max(0, more)
+
+    # ------------------------------------------------------------------
+    def sql(self, sql, timeout=None):
+        """Run SQL in one psql session; returns (rc, stdout, stderr)."""
+        p = subprocess.run([self.psql, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1"],
+                           input="SET TimeZone = 'UTC';\n" + sql, capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def _timed_session(self, setup, warmup, query, n):
+        script = "%s\n%s\n\\timing on\n%s" % (setup or "", warmup or "", (query.rstrip().rstrip(";") + ";\n") * n)
+        rc, out, err = self.sql(script)
+        times, chunks, cur = [], [], []
+        for line in out.splitlines():
+            m = re.match(r"^Time: ([0-9.]+) ms", line)
+            if m:
+                times.append(float(m.group(1)) / 1000.0)
+                chunks.append(cur)
+                cur = []
+            else:
+                cur.append(line)
+        if rc != 0:
+            return times, None, (err or out or "psql exit %d" % rc)
+        if len(times) != n:
+            return times, None, "expected %d timings, got %d: %s" % (n, len(times), err)
+        return times, chunks[-1], None
+
+    def timed_sql(self, system, qid, query, setup="", warmup="", parse=None, **extra):
+        """Time query (first run, then as many more as the budget allows)."""
+        t1, rows, err = self._timed_session(setup, warmup, query, 1)
+        if err:
+            return self.record(system, qid, [], error=err, sql=query, **extra)
+        times = list(t1)
+        more = self.repeats(t1[0])
+        if more:
+            t2, rows2, err = self._timed_session(setup, warmup, query, more)
+            if err:
+                return self.record(system, qid, times, error=err, sql=query, **extra)
+            times += t2
+            rows = rows2
+        return self.record(system, qid, times, parse(rows) if parse else rows, sql=query, **extra)
+
+    # ------------------------------------------------------------------
+    def floor(self):
+        exe = self.a.floor
+        if not exe or not os.access(exe, os.X_OK):
+            return self.skip("floor", "zcat_floor not built")
+        times, res = [], None
+        for i in range(self.a.repeat):
+            with open(self.list0, "rb") as f:
+                p = subprocess.run([exe, "-0"], stdin=f, capture_output=True, text=True)
+            if p.returncode != 0:
+                return self.record("floor", "count", times, error=p.stderr)
+            kv = dict(x.split("=") for x in p.stdout.split())
+            times.append(float(kv["seconds"]))
+            res = int(kv["inflated_bytes"])
+        self.info["inflated_bytes"] = res
+        self.record("floor", "count", times, res, files=len(self.files))
+
+    # ------------------------------------------------------------------
+    def trail_available(self):
+        rc, out, err = self.sql("SELECT extversion FROM pg_extension WHERE extname = 'trail';")
+        if rc != 0:
+            return None, err
+        v = out.strip()
+        if not v:
+            return None, "extension trail is not installed in the database"
+        return v, None
+
+    @staticmethod
+    def parse_count(rows):
+        return int(rows[0].split("\t")[0]) if rows else None
+
+    @staticmethod
+    def parse_groups(rows):
+        out = []
+        for line in rows or []:
+            if not line:
+                continue
+            s, n, c = line.split("\t")
+            out.append([s or None, n or None, int(c)])
+        return sorted(out, key=lambda x: (x[0] or "", x[1] or ""))
+
+    def trail_queries(self, system, rel, setup="", warmup=""):
+        D, N = lit(self.day + " 00:00:00+00"), lit(self.day_next + " 00:00:00+00")
+        pc, pg = self.parse_count, self.parse_groups
+        self.timed_sql(system, "count", "SELECT count(*) FROM %s" % rel, setup, warmup, pc)
+        self.timed_sql(system, "grouped", "SELECT event_source, event_name, count(*) FROM %s "
+                       "WHERE read_only = false GROUP BY 1, 2" % rel, setup, warmup, pg)
+        self.timed_sql(system, "all_rows", "SELECT count(t) FROM %s t" % rel, setup, warmup, pc)
+        self.timed_sql(system, "all_copy", "COPY (SELECT * FROM %s) TO '/dev/null'" % rel, setup, warmup)
+        self.timed_sql(system, "day", "SELECT count(*) FROM %s WHERE event_time >= %s AND event_time < %s"
+                       % (rel, D, N), setup, warmup, pc)
+
+    def trail_srf(self):
+        v, err = self.trail_available()
+        if not v:
+            return self.skip("trail_srf", "trail is not available (%s); run make install" % err.strip())
+        self.info["trail_version"] = v
+        rel = "trail.read(%s)" % lit(self.logs)
+        warm = "SELECT count(*) FROM trail.read(%s);" % lit(self.small_file)
+        self.trail_queries("trail_srf", rel, warmup=warm)
+
+    def trail_fdw(self):
+        rc, out, err = self.sql("SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwname = 'trail_fdw';")
+        if rc != 0 or out.strip() != "1":
+            return self.skip("trail_fdw", "foreign data wrapper trail_fdw does not exist")
+        rc, out, err = self.sql(
+            "DROP SCHEMA IF EXISTS bench CASCADE;\nDROP SERVER IF EXISTS bench_trail CASCADE;\n"
+            "CREATE SCHEMA bench;\nCREATE SERVER bench_trail FOREIGN DATA WRAPPER trail_fdw;\n"
+            "IMPORT FOREIGN SCHEMA trail FROM SERVER bench_trail INTO bench OPTIONS (location %s);\n"
+            "SELECT to_regclass('bench.events') IS NOT NULL;" % lit(self.logs))
+        if rc != 0 or out.strip().splitlines()[-1:] != ["t"]:
+            return self.skip("trail_fdw", "IMPORT FOREIGN SCHEMA did not give bench.events: %s" % (err or out).strip())
+        warm = "SELECT 1 FROM bench.events LIMIT 1;"
+        # one process, like every other row; parallelism is measured apart
+        self.trail_queries("trail_fdw", "bench.events", setup=SERIAL, warmup=warm)
+        q = "SELECT event_source, event_name, count(*) FROM bench.events WHERE read_only = false GROUP BY 1, 2"
+        for w in (0, 2):
+            setup = "SET max_parallel_workers_per_gather = %d;" % w
+            rc, out, err = self.sql(setup + "\nEXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + q + ";")
+            launched = sum(int(x) for x in re.findall(r"Workers Launched: (\d+)", out))
+            plan = out if rc == 0 else err
+            self.timed_sql("trail_fdw", "grouped_w%d" % w, q, setup, warm, self.parse_groups,
+                           workers_launched=launched, plan=plan)
+
+    # ------------------------------------------------------------------
+    PG_VIEW = """
+CREATE VIEW bench_pg.events AS
+SELECT (doc->>'eventTime')::timestamptz AS event_time,
+       doc->>'eventVersion' AS event_version,
+       doc->>'eventSource' AS event_source,
+       doc->>'eventName' AS event_name,
+       doc->>'awsRegion' AS aws_region,
+       doc->>'eventCategory' AS event_category,
+       doc->>'eventType' AS event_type,
+       (doc->>'readOnly')::boolean AS read_only,
+       (doc->>'managementEvent')::boolean AS management_event,
+       doc->>'sourceIPAddress' AS source_ip_address,
+       doc->>'userAgent' AS user_agent,
+       doc->>'errorCode' AS error_code,
+       doc->>'errorMessage' AS error_message,
+       doc->>'requestID' AS request_id,
+       doc->>'eventID' AS event_id,
+       doc->>'sharedEventID' AS shared_event_id,
+       doc->>'apiVersion' AS api_version,
+       doc->>'recipientAccountId' AS recipient_account_id,
+       doc->>'vpcEndpointId' AS vpc_endpoint_id,
+       doc->>'vpcEndpointAccountId' AS vpc_endpoint_account_id,
+       doc->'userIdentity' AS user_identity,
+       doc#>>'{userIdentity,type}' AS user_type,
+       doc#>>'{userIdentity,principalId}' AS principal_id,
+       doc#>>'{userIdentity,arn}' AS user_arn,
+       doc#>>'{userIdentity,accountId}' AS account_id,
+       doc#>>'{userIdentity,accessKeyId}' AS access_key_id,
+       doc#>>'{userIdentity,userName}' AS user_name,
+       doc#>>'{userIdentity,invokedBy}' AS invoked_by,
+       doc#>>'{userIdentity,sessionContext,sessionIssuer,type}' AS session_issuer_type,
+       doc#>>'{userIdentity,sessionContext,sessionIssuer,arn}' AS session_issuer_arn,
+       doc#>>'{userIdentity,sessionContext,sessionIssuer,userName}' AS session_issuer_user_name,
+       (doc#>>'{userIdentity,sessionContext,attributes,mfaAuthenticated}')::boolean AS mfa_authenticated,
+       (doc#>>'{userIdentity,sessionContext,attributes,creationDate}')::timestamptz AS session_created_at,
+       doc->'requestParameters' AS request_parameters,
+       doc->'responseElements' AS response_elements,
+       doc->'additionalEventData' AS additional_event_data,
+       doc->'serviceEventDetails' AS service_event_details,
+       doc->'resources' AS resources,
+       doc->'tlsDetails' AS tls_details,
+       doc->'addendum' AS addendum,
+       doc->'edgeDeviceDetails' AS edge_device_details,
+       doc->'insightDetails' AS insight_details,
+       (doc->>'sessionCredentialFromConsole')::boolean AS session_credential_from_console,
+       doc AS raw
+  FROM bench_pg.raw;
+"""
+
+    def pg_jsonb(self):
+        rc, out, err = self.sql("DROP SCHEMA IF EXISTS bench_pg CASCADE;\nCREATE SCHEMA bench_pg;\n"
+                                "CREATE TABLE bench_pg.raw (doc jsonb);\n" + self.PG_VIEW)
+        if rc != 0:
+            return self.skip("pg_jsonb", "could not create the table: %s" % err.strip())
+        loader = [sys.executable, os.path.join(BENCH, "pg_load.py"), "--list", self.list]
+        copy = [self.psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", "COPY bench_pg.raw (doc) FROM STDIN"]
+
+        def load_once():
+            self.sql("TRUNCATE bench_pg.raw;")
+            t0 = time.perf_counter()
+            p1 = subprocess.Popen(loader, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            p2 = subprocess.Popen(copy, stdin=p1.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            p1.stdout.close()
+            o2, e2 = p2.communicate()
+            e1 = p1.stderr.read().decode()
+            p1.wait()
+            dt = time.perf_counter() - t0
+            if p1.returncode or p2.returncode:
+                return None, (e1 + e2) or "load failed"
+            return dt, None
+        dt, err = load_once()
+        if err:
+            return self.record("pg_jsonb", "load", [], error=err)
+        times = [dt]
+        for _ in range(self.repeats(dt)):
+            dt, err = load_once()
+            if err:
+                return self.record("pg_jsonb", "load", times, error=err)
+            times.append(dt)
+        rc, out, err = self.sql("SELECT count(*), pg_total_relation_size('bench_pg.raw') FROM bench_pg.raw;")
+        n, size = (out.split() + [None, None])[:2]
+        self.record("pg_jsonb", "load", times, int(n) if n else None, table_bytes=int(size) if size else None)
+        t0 = time.perf_counter()
+        self.sql("VACUUM (ANALYZE) bench_pg.raw;")
+        self.info["pg_vacuum_analyze_seconds"] = round(time.perf_counter() - t0, 3)
+        D, N = lit(self.day + " 00:00:00+00"), lit(self.day_next + " 00:00:00+00")
+        pc, pg = self.parse_count, self.parse_groups
+        S = SERIAL
+        self.timed_sql("pg_jsonb", "count", "SELECT count(*) FROM bench_pg.raw", S, parse=pc)
+        self.timed_sql("pg_jsonb", "grouped", "SELECT doc->>'eventSource', doc->>'eventName', count(*) "
+                       "FROM bench_pg.raw WHERE doc->'readOnly' = 'false'::jsonb GROUP BY 1, 2", S, parse=pg)
+        self.timed_sql("pg_jsonb", "all_rows", "SELECT count(t) FROM bench_pg.events t", S, parse=pc)
+        self.timed_sql("pg_jsonb", "all_copy", "COPY (SELECT * FROM bench_pg.events) TO '/dev/null'", S)
+        self.timed_sql("pg_jsonb", "day", "SELECT count(*) FROM bench_pg.raw WHERE (doc->>'eventTime')::timestamptz >= %s "
+                       "AND (doc->>'eventTime')::timestamptz < %s" % (D, N), S, parse=pc)
+        if not self.a.keep_jsonb:
+            self.sql("DROP SCHEMA bench_pg CASCADE;")
+
+    # ------------------------------------------------------------------
+    def timed_cmd(self, system, qid, argv, parse, internal=False):
+        """Run a command (first run, then as many more as the budget allows)."""
+        times, result = [], None
+        n = 1
+        while len(times) < n:
+            t0 = time.perf_counter()
+            p = subprocess.run(argv, capture_output=True, text=True)
+            dt = time.perf_counter() - t0
+            if p.returncode != 0:
+                return self.record(system, qid, times, error=p.stderr or "exit %d" % p.returncode)
+            val = parse(p.stdout)
+            if internal:
+                dt, val = val
+            times.append(dt)
+            result = val
+            if len(times) == 1:
+                n = 1 + self.repeats(dt)
+        return self.record(system, qid, times, result)
+
+    def python(self):
+        for q in ("count", "grouped", "day"):
+            argv = [sys.executable, os.path.join(BENCH, "py_baseline.py"), "--list", self.list,
+                    "--query", q, "--day", self.day]
+
+            def parse(out):
+                d = json.loads(out)
+                r = d["result"]
+                if q == "grouped":
+                    r = sorted([[s, n, c] for s, n, c in r], key=lambda x: (x[0] or "", x[1] or ""))
+                return d["times"][0], r
+            self.timed_cmd("python", q, argv, parse, internal=True)
+
+    def duckdb(self):
+        mod = os.path.join(BENCH, "duckdb", "node_modules", "@duckdb", "node-api")
+        node = shutil.which("node")
+        if not node:
+            return self.skip("duckdb", "node is not installed")
+        if not os.path.isdir(mod):
+            return self.skip("duckdb", "@duckdb/node-api is not installed (npm install --prefix bench/duckdb)")
+        base = [node, os.path.join(BENCH, "duckdb", "run.mjs"), "--list", self.list, "--day", self.day,
+                "--threads", "1,2"]
+        p = subprocess.run(base + ["--repeat", "1"], capture_output=True, text=True)
+        if p.returncode != 0:
+            return self.skip("duckdb", "run.mjs failed: %s" % p.stderr.strip()[-500:])
+        first = json.loads(p.stdout)
+        self.info["duckdb_version"] = first.get("duckdb")
+        worst = max(max(r["times"]) for r in first["results"])
+        more = self.repeats(worst)
+        acc = {(r["query"], r["threads"]): r for r in first["results"]}
+        if more:
+            p = subprocess.run(base + ["--repeat", str(more)], capture_output=True, text=True)
+            if p.returncode == 0:
+                for r in json.loads(p.stdout)["results"]:
+                    k = (r["query"], r["threads"])
+                    acc[k]["times"] += r["times"]
+                    acc[k]["result"] = r["result"]
+            else:
+                say("duckdb: second round failed, keeping the first: %s" % p.stderr.strip()[-300:])
+        for (q, th), r in acc.items():
+            res = r["result"]
+            if q == "grouped":
+                res = sorted([[s, n, c] for s, n, c in res], key=lambda x: (x[0] or "", x[1] or ""))
+            self.record("duckdb_%d" % th, q, r["times"], res)
+
+    def jq(self):
+        if not shutil.which("jq"):
+            return self.skip("jq", "jq is not installed (apt-get install jq)")
+        self.info["jq_version"] = subprocess.run(["jq", "--version"], capture_output=True, text=True).stdout.strip()
+        script = os.path.join(BENCH, "jq_run.sh")
+
+        def pcount(out):
+            return int(out.strip())
+
+        def pgroups(out):
+            return self.parse_groups(out.splitlines())
+        self.timed_cmd("jq", "count", ["bash", script, "count", self.list, self.day], pcount)
+        self.timed_cmd("jq", "grouped", ["bash", script, "grouped", self.list, self.day], pgroups)
+
+    # ------------------------------------------------------------------
+    @staticmethod
+    def proc_status(pid):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                d = {}
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k in ("VmRSS", "VmHWM"):
+                        d[k] = int(v.split()[0]) * 1024
+                return d
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            return None
+
+    def large(self):
+        path = self.a.large
+        if not path or not os.path.exists(path):
+            return self.skip("large", "no large file")
+        if self.a.floor and os.access(self.a.floor, os.X_OK):
+            times, res = [], None
+            for i in range(min(3, self.a.repeat)):
+                p = subprocess.run([self.a.floor, path], capture_output=True, text=True)
+                if p.returncode != 0:
+                    break
+                kv = dict(x.split("=") for x in p.stdout.split())
+                times.append(float(kv["seconds"]))
+                res = int(kv["inflated_bytes"])
+            if times:
+                self.record("floor", "large", times, res)
+        if "trail_version" not in self.info:
+            return self.skip("large", "trail is not available")
+        pidfile = os.path.join(self.tmp, "pid")
+        script = ("\\o %s\nSELECT pg_backend_pid();\n\\o\n"
+                  "SELECT count(*) FROM trail.read(%s);\n"
+                  "SELECT pg_sleep(1);\n"
+                  "\\timing on\n"
+                  "SELECT count(*), max(event_time) FROM trail.read(%s);\n"
+                  "\\timing off\n"
+                  "SELECT pg_sleep(0.5);\n") % (pidfile, lit(self.small_file), lit(path))
+        p = subprocess.Popen([self.psql, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.stdin.write("SET TimeZone = 'UTC';\n" + script)
+        p.stdin.close()
+        out_lines, err_chunks = [], []
+        t_out = threading.Thread(target=lambda: out_lines.extend(p.stdout.read().splitlines()))
+        t_err = threading.Thread(target=lambda: err_chunks.append(p.stderr.read()))
+        t_out.start()
+        t_err.start()
+        pid = None
+        deadline = time.time() + 30
+        while pid is None and time.time() < deadline and p.poll() is None:
+            try:
+                with open(pidfile) as f:
+                    txt = f.read().strip()
+                pid = int(txt) if txt else None
+            except (FileNotFoundError, ValueError):
+                pass
+            time.sleep(0.02)
+        idle = None
+        samples = []
+        if pid:
+            time.sleep(0.6)      # in pg_sleep(1), after the warm-up read
+            idle = self.proc_status(pid)
+            while p.poll() is None:
+                s = self.proc_status(pid)
+                if s:
+                    samples.append(s)
+                time.sleep(0.02)
+        p.wait()
+        t_out.join()
+        t_err.join()
+        err = "".join(err_chunks)
+        times = [float(m.group(1)) / 1000 for m in (re.match(r"^Time: ([0-9.]+) ms", x) for x in out_lines) if m]
+        if p.returncode != 0 or not times:
+            return self.record("trail_srf", "large", [], error=err or "psql failed")
+        rows = [x for x in out_lines if "\t" in x]
+        result = rows[-1] if rows else None
+        extra = {}
+        lman = os.path.join(os.path.dirname(path), "manifest.json")
+        if result and os.path.exists(lman):
+            with open(lman) as f:
+                want = json.load(f).get("records")
+            extra["agrees"] = int(result.split("\t")[0]) == want
+            extra["expected_records"] = want
+        mem = {}
+        if idle and samples:
+            peak_rss = max(s["VmRSS"] for s in samples)
+            hwm = max(s["VmHWM"] for s in samples)
+            mem = {"idle_rss": idle["VmRSS"], "idle_hwm": idle["VmHWM"], "peak_rss": peak_rss, "hwm": hwm,
+                   "growth": max(peak_rss - idle["VmRSS"], hwm - idle["VmHWM"]), "samples": len(samples)}
+        self.info["large_file"] = {"path": path, "compressed_bytes": os.path.getsize(path)}
+        lm = self.manifest.get("large_file") or {}
+        m = self.record("trail_srf", "large", times, result, memory=mem,
+                        uncompressed_bytes=self.a.large_bytes or lm.get("uncompressed_bytes"), **extra)
+        if extra.get("agrees") is False:
+            self.large_mismatch = "large file: trail counted %s, the generator wrote %s records" % (
+                result.split("\t")[0], extra["expected_records"])
+
+    # ------------------------------------------------------------------
+    def check_results(self):
+        """Compare each system's answer with the Python baseline's (or the
+        first system's); mark the rows that disagree."""
+        by_q = {}
+        for m in self.rows:
+            if m["error"] or m["query"] in ("load", "all_copy", "large") or m["system"] == "floor":
+                continue
+            by_q.setdefault(m["query"].split("_w")[0], []).append(m)
+        problems = [self.large_mismatch] if getattr(self, "large_mismatch", None) else []
+        for q, ms in by_q.items():
+            ref = next((m for m in ms if m["system"] == "python"), None)
+            if ref is None:
+                ref = ms[0]
+            for m in ms:
+                if m["result"] is None:
+                    continue
+                ok = m["result"] == ref["result"]
+                if not ok and q == "all_rows":
+                    # compare with the count(*) of the same system
+                    ok = any(x["system"] == m["system"] and x["query"] == "count" and x["result"] == m["result"]
+                             for x in self.rows)
+                m["agrees"] = ok
+                if not ok:
+                    problems.append("%s %s: %s differs from %s's %s" % (
+                        m["system"], m["query"], self.short(m["result"]), ref["system"], self.short(ref["result"])))
+        return problems
+
+    @staticmethod
+    def short(r):
+        if isinstance(r, list):
+            return "%d groups, %d events" % (len(r), sum(x[2] for x in r))
+        return str(r)
+
+    def get(self, system, query):
+        for m in self.rows:
+            if m["system"] == system and m["query"] == query and not m["error"] and m["times"]:
+                return m["median"]
+        return None
+
+    def report(self):
+        problems = self.check_results()
+        lg = self.get("pg_jsonb", "load")
+        gg = self.get("pg_jsonb", "grouped")
+        if lg is not None and gg is not None:
+            self.rows.append({"system": "pg_jsonb", "query": "load_grouped", "times": [], "median": round(lg + gg, 6),
+                              "runs": None, "result": None, "error": None, "derived": "load + grouped medians"})
+        sysl = dict(SYSTEMS)
+        print()
+        man = self.manifest
+        print("trail benchmark, size %s: %d log files, %d records, %.1f MB of JSON (%.1f MB gzip); "
+              "median of up to %d runs; day %s" % (self.a.size, len(self.files), man["records"],
+                                                    man["uncompressed_bytes"] / 1e6, man["compressed_bytes"] / 1e6,
+                                                    self.a.repeat, self.day))
+        hdr = "%-44s %-17s %9s %5s %9s %9s" % ("query", "system", "median s", "runs", "x trail", "x floor")
+        print(hdr)
+        print("-" * len(hdr))
+        print("(one process per row unless it says otherwise; x trail: against trail.read, or the FDW's own 0-worker run)")
+        for qid, qlabel in LABELS:
+            ms = [m for m in self.rows if m["query"] == qid and not m["error"] and m["median"] is not None]
+            if not ms:
+                continue
+            ms.sort(key=lambda m: [s for s, _ in SYSTEMS].index(m["system"]))
+            tref = self.get("trail_srf", qid) or self.get("trail_fdw", qid)
+            if qid in ("load", "load_grouped"):
+                tref = self.get("trail_srf", "grouped") or self.get("trail_fdw", "grouped")
+            if qid.startswith("grouped_w"):
+                tref = self.get("trail_fdw", "grouped_w0")
+            floor = self.get("floor", "large" if qid == "large" else "count")
+            for i, m in enumerate(ms):
+                rt = "%8.2fx" % (m["median"] / tref) if tref else "%9s" % "-"
+                rf = "%8.2fx" % (m["median"] / floor) if floor and m["system"] != "floor" else "%9s" % "-"
+                if m["system"] == "floor":
+                    rf = "%8.2fx" % 1.0
+                flag = "" if m.get("agrees", True) else "  (result differs!)"
+                print("%-44s %-17s %9.3f %5s %s %s%s" % (qlabel if i == 0 else "", sysl[m["system"]], m["median"],
+                                                         m["runs"] if m["runs"] is not None else "", rt, rf, flag))
+        for m in self.rows:
+            if m["query"] == "large" and m.get("memory"):
+                mem = m["memory"]
+                print("\nlarge file %s (%.0f MB of JSON): backend peak memory growth %.1f MB "
+                      "(idle RSS %.1f MB, peak RSS %.1f MB, VmHWM %.1f MB)" % (
+                          os.path.basename(self.a.large), (m.get("uncompressed_bytes") or 0) / 1e6,
+                          mem["growth"] / 1e6, mem["idle_rss"] / 1e6, mem["peak_rss"] / 1e6, mem["hwm"] / 1e6))
+        for s, r in self.skipped:
+            print("skipped %s: %s" % (sysl.get(s, s), r))
+        for m in self.rows:
+            if m["error"]:
+                print("failed  %s %s: %s" % (sysl.get(m["system"], m["system"]), m["query"],
+                                             m["error"].strip().splitlines()[-1] if m["error"].strip() else ""))
+        for p in problems:
+            print("MISMATCH " + p)
+        targets = self.targets(self.get("floor", "count"))
+        print("\ntargets (from the issue)")
+        for t in targets:
+            print("  %-4s %-62s %s" % (t["status"], t["target"], t["detail"]))
+        return problems, targets
+
+    def targets(self, floor):
+        T = []
+
+        def add(target, ok, detail):
+            T.append({"target": target, "status": "n/a" if ok is None else ("PASS" if ok else "FAIL"), "detail": detail})
+        for sysid, name in (("trail_srf", "trail.read"), ("trail_fdw", "FDW")):
+            c, g, a, d = (self.get(sysid, q) for q in ("count", "grouped", "all_rows", "day"))
+            if c is None:
+                continue
+            if floor:
+                add("%s count(*) <= 1.3x floor" % name, c <= 1.3 * floor, "%.2fx" % (c / floor))
+                if g is not None:
+                    add("%s write events by source, name <= 1.5x floor" % name, g <= 1.5 * floor, "%.2fx" % (g / floor))
+                if a is not None:
+                    add("%s every column <= 4x floor" % name, a <= 4 * floor, "%.2fx (count(t))" % (a / floor))
+            dk = self.get("duckdb_1", "grouped")
+            if g is not None and dk is not None:
+                add("%s grouped >= 3x faster than DuckDB 1 thread" % name, dk >= 3 * g, "%.2fx faster" % (dk / g))
+            if d is not None and g is not None and d > 0:
+                add("%s one day of 14 >= 8x faster than full grouped" % name, g >= 8 * d, "%.2fx faster" % (g / d))
+            lg = self.get("pg_jsonb", "load_grouped")
+            if lg is not None and g is not None:
+                add("%s direct >= 10x faster than PostgreSQL load+query" % name, lg >= 10 * g, "%.2fx faster" % (lg / g))
+        w0, w2 = self.get("trail_fdw", "grouped_w0"), self.get("trail_fdw", "grouped_w2")
+        if w0 is not None and w2 is not None:
+            launched = next((m.get("workers_launched") for m in self.rows if m["query"] == "grouped_w2"), None)
+            add("FDW two parallel workers >= 1.7x one", w0 >= 1.7 * w2,
+                "%.2fx (workers launched: %s)" % (w0 / w2, launched))
+        else:
+            add("FDW two parallel workers >= 1.7x one", None, "FDW not measured")
+        for m in self.rows:
+            if m["query"] == "large" and m.get("memory"):
+                g = m["memory"]["growth"]
+                add("large file backend memory growth < 100 MB", g < 100e6, "%.1f MB" % (g / 1e6))
+        return T
+
+    def save(self, problems, targets):
+        os.makedirs(self.a.results, exist_ok=True)
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        path = os.path.join(self.a.results, "%s-%s.json" % (stamp, self.a.size))
+        env = {"python": platform.python_version(), "machine": platform.machine(), "kernel": platform.release(),
+               "cpus": os.cpu_count()}
+        rc, out, err = self.sql("SELECT version();")
+        env["postgresql"] = out.strip()
+        doc = {"size": self.a.size, "when": stamp, "day": self.day, "repeat": self.a.repeat, "budget": self.a.budget,
+               "corpus": {k: self.manifest.get(k) for k in ("records", "files", "uncompressed_bytes",
+                                                            "compressed_bytes", "seed", "first_day", "days")},
+               "log_files": len(self.files), "environment": env, "info": self.info,
+               "measurements": self.rows,
+               "skipped": [{"system": s, "reason": r} for s, r in self.skipped],
+               "mismatches": problems, "targets": targets}
+        with open(path, "w") as f:
+            json.dump(doc, f, indent=1, default=str)
+            f.write("\n")
+        print("\nresults: %s" % os.path.relpath(path))
+
+    def cleanup(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--size", required=True)
+    ap.add_argument("--corpus", required=True, help="the AWSLogs directory")
+    ap.add_argument("--manifest", required=True)
+    ap.add_argument("--floor", help="zcat_floor binary")
+    ap.add_argument("--large", help="the single large file")
+    ap.add_argument("--large-bytes", type=int)
+    ap.add_argument("--psql", default="psql")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--budget", type=float, default=60, help="seconds one query may take in all its runs")
+    ap.add_argument("--results", default=os.path.join(BENCH, "results"))
+    ap.add_argument("--only", default="floor,trail_srf,trail_fdw,pg_jsonb,python,duckdb,jq,large",
+                    help="comma-separated systems to run")
+    ap.add_argument("--keep-jsonb", action="store_true", help="keep the bench_pg schema")
+    a = ap.parse_args()
+    b = Bench(a)
+    only = set(a.only.split(","))
+    say("%d log files under %s; day window %s" % (len(b.files), a.corpus, b.day))
+    try:
+        for name in ("floor", "trail_srf", "trail_fdw", "large", "pg_jsonb", "python", "duckdb", "jq"):
+            if name in only:
+                getattr(b, name)()
+            else:
+                b.skip(name, "not selected (BENCH_ONLY)")
+        problems, targets = b.report()
+        b.save(problems, targets)
+    finally:
+        b.cleanup()
+
+
+if __name__ == "__main__":
+    main()
