@@ -461,7 +461,33 @@ enter_wrapper(TrailRecordStream *rs, TrailScan *scan)
 }
 
 /*
+ * Skip whitespace, then the character c; false with err set when the input
+ * ends or another character comes (what says what was expected).
+ */
+static bool
+expect_char(TrailRecordStream *rs, char c, const char *what, TrailError *err)
+{
+	if (!skip_ws(rs, err))
+	{
+		if (err->message == NULL)
+			set_error_at(rs, err, rs->buf + rs->fill,
+						 ERRCODE_INVALID_TEXT_REPRESENTATION,
+						 "unexpected end of input inside an object");
+		return false;
+	}
+	if (rs->buf[rs->pos] != c)
+	{
+		set_error_at(rs, err, rs->buf + rs->pos,
+					 ERRCODE_INVALID_TEXT_REPRESENTATION, what);
+		return false;
+	}
+	rs->pos++;
+	return true;
+}
+
+/*
  * The members of a wrapper object after its array: ,"key":value ... }
+ * They are checked and passed over.
  */
 static TrailNext
 wrapper_rest(TrailRecordStream *rs, TrailError *err)
@@ -470,59 +496,41 @@ wrapper_rest(TrailRecordStream *rs, TrailError *err)
 
 	for (;;)
 	{
-		if (!skip_ws(rs, err))
-			goto truncated;
-		if (rs->buf[rs->pos] == '}')
+		if (skip_ws(rs, err) && rs->buf[rs->pos] == '}')
 		{
 			rs->pos++;
 			rs->mode = MODE_TOP;
 			return TRAIL_NEXT_END;
 		}
-		if (rs->buf[rs->pos] != ',')
-		{
-			set_error_at(rs, err, rs->buf + rs->pos,
-						 ERRCODE_INVALID_TEXT_REPRESENTATION,
-						 "expected \",\" or \"}\" after an object member");
+		if (!expect_char(rs, ',', "expected \",\" or \"}\" after an object member", err))
 			return TRAIL_NEXT_BAD_FILE;
-		}
-		rs->pos++;
-		/* the key */
-		if (!skip_ws(rs, err))
-			goto truncated;
-		if (rs->buf[rs->pos] != '"')
+
+		/* the key: a string */
+		if (!skip_ws(rs, err) || rs->buf[rs->pos] != '"')
 		{
-			set_error_at(rs, err, rs->buf + rs->pos,
-						 ERRCODE_INVALID_TEXT_REPRESENTATION,
-						 "expected a string as object key");
+			if (err->message == NULL)
+				set_error_at(rs, err, rs->buf + rs->pos,
+							 ERRCODE_INVALID_TEXT_REPRESENTATION,
+							 "expected a string as object key");
 			return TRAIL_NEXT_BAD_FILE;
 		}
 		if (scan_value(rs, &scan, err) != TRAIL_SCAN_DONE)
 			return TRAIL_NEXT_BAD_FILE;
 		rs->pos = scan.end - rs->buf;
-		if (!skip_ws(rs, err))
-			goto truncated;
-		if (rs->buf[rs->pos] != ':')
+
+		/* the value, passed over */
+		if (!expect_char(rs, ':', "expected \":\" after an object key", err))
+			return TRAIL_NEXT_BAD_FILE;
+		if (!skip_ws(rs, err) || scan_value(rs, &scan, err) != TRAIL_SCAN_DONE)
 		{
-			set_error_at(rs, err, rs->buf + rs->pos,
-						 ERRCODE_INVALID_TEXT_REPRESENTATION,
-						 "expected \":\" after an object key");
+			if (err->message == NULL)
+				set_error_at(rs, err, rs->buf + rs->fill,
+							 ERRCODE_INVALID_TEXT_REPRESENTATION,
+							 "unexpected end of input inside an object");
 			return TRAIL_NEXT_BAD_FILE;
 		}
-		rs->pos++;
-		/* the value, which we pass over */
-		if (!skip_ws(rs, err))
-			goto truncated;
-		if (scan_value(rs, &scan, err) != TRAIL_SCAN_DONE)
-			return TRAIL_NEXT_BAD_FILE;
 		rs->pos = scan.end - rs->buf;
 	}
-
-truncated:
-	if (err->message == NULL)
-		set_error_at(rs, err, rs->buf + rs->fill,
-					 ERRCODE_INVALID_TEXT_REPRESENTATION,
-					 "unexpected end of input inside an object");
-	return TRAIL_NEXT_BAD_FILE;
 }
 
 /*
