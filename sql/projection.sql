@@ -29,3 +29,31 @@ JOIN (SELECT t FROM trail.read(pg_temp.f('shapes/records.json')) t) b
 
 -- in a SELECT list the function builds every column
 SELECT (trail.parse('{"eventVersion":"1.0","eventName":"X"}')).event_name;
+
+-- the quals reach the function too: files and records are skipped as in the
+-- foreign table (the quals stay in the plan as its Filter)
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT event_name FROM trail.read('/nonexistent')
+WHERE event_time >= now() - interval '1 day' AND event_name IN ('A', 'B') AND read_only;
+-- pruning never changes a result ...
+SELECT (SELECT array_agg(event_id ORDER BY event_id) FROM trail.read(pg_temp.f('AWSLogs'))
+        WHERE event_time >= '2025-03-04 23:00' AND event_time < '2025-03-05') =
+       (SELECT array_agg(event_id ORDER BY event_id)
+        FROM (SELECT event_id, event_time FROM trail.read(pg_temp.f('AWSLogs')) OFFSET 0) t
+        WHERE event_time >= '2025-03-04 23:00' AND event_time < '2025-03-05') AS same_late,
+       (SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs')) WHERE recipient_account_id = '444455556666') AS one_account,
+       (SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs')) WHERE event_category IN ('Insight', 'NetworkActivity')) AS two_categories,
+       (SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs')) WHERE NOT read_only) AS writes;
+-- ... unless an event came later than trail.max_delivery_delay after it
+-- happened: the late record (23:58, in a file delivered at 00:05) is not
+-- found when files may be no later than their events at all
+SET trail.max_delivery_delay = 0;
+SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs'))
+WHERE event_time >= '2025-03-04 23:00' AND event_time < '2025-03-05';
+RESET trail.max_delivery_delay;
+SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs'))
+WHERE event_time >= '2025-03-04 23:00' AND event_time < '2025-03-05';
+-- a qual that can never be true reads nothing
+SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs')) WHERE event_time > '2025-03-05' AND event_time < '2025-03-04';
+-- parse() tests records the same way
+SELECT event_name FROM trail.parse(pg_read_file(pg_temp.f('shapes/records.ndjson'))) WHERE read_only;

@@ -183,7 +183,7 @@ trail_fdw_get_options(Oid foreigntableid, TrailFdwOptions *opts)
 	opts->location = NULL;
 	opts->recursive = true;
 	opts->on_error = TRAIL_ON_ERROR_STOP;
-	opts->max_delivery_delay = parse_delay(TRAIL_DEFAULT_DELIVERY_DELAY);
+	opts->max_delivery_delay = trail_max_delivery_delay_usecs();
 
 	foreach(lc, table->options)
 	{

@@ -116,6 +116,7 @@ trail_read(PG_FUNCTION_ARGS)
 	List	   *files;
 	bool		is_directory;
 	TrailScanState *st;
+	TrailPrune *prune;
 
 	trail_check_file_access();
 	tupdesc = event_result(fcinfo);
@@ -126,6 +127,24 @@ trail_read(PG_FUNCTION_ARGS)
 					   (recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES,
 					   &is_directory, report);
 	st = trail_scan_begin(report, TRAIL_NCOLUMNS, event_outputs(fcinfo, 3));
+	prune = trail_projection_prune(fcinfo, 3);
+	if (prune != NULL)
+	{
+		/* the query's quals rule out some files and records */
+		List	   *kept = NIL;
+		ListCell   *lc;
+
+		foreach(lc, files)
+		{
+			TrailFile  *f = (TrailFile *) lfirst(lc);
+
+			if (trail_prune_keep_file(prune, &f->layout))
+				kept = lappend(kept, f);
+		}
+		files = kept;
+		if (trail_prune_has_record_tests(prune))
+			trail_scan_set_filter(st, trail_prune_record, prune);
+	}
 	trail_scan_set_files(st, files, !is_directory);
 	materialize_scan(fcinfo, tupdesc, st);
 	MemoryContextSwitchTo(old);
@@ -139,12 +158,16 @@ parse_buffer(FunctionCallInfo fcinfo, const char *data, size_t len)
 	TupleDesc	tupdesc;
 	MemoryContext old;
 	TrailScanState *st;
+	TrailPrune *prune;
 
 	tupdesc = event_result(fcinfo);
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	st = trail_scan_begin(trail_report_create(TRAIL_ON_ERROR_STOP),
 						  TRAIL_NCOLUMNS, event_outputs(fcinfo, 1));
+	prune = trail_projection_prune(fcinfo, 1);
+	if (prune != NULL && trail_prune_has_record_tests(prune))
+		trail_scan_set_filter(st, trail_prune_record, prune);
 	trail_scan_set_memory(st, data, len);
 	materialize_scan(fcinfo, tupdesc, st);
 	MemoryContextSwitchTo(old);

@@ -5,11 +5,19 @@
  *
  * A function in FROM normally cannot know which of its output columns are
  * used, so it would build all of them -- jsonb values included -- for a
- * count(*).  The planner does know: after it has decided what each base
- * relation must produce, this hook looks at a function scan of ours,
- * collects the column numbers its target list and quals use, and appends
- * them to the call as one extra int4[] argument.  The C function reads
- * that argument when present and decodes only those columns.
+ * count(*); nor does it see the quals, so it would read every file for a
+ * query on one day.  The planner knows both: after it has decided what each
+ * base relation must produce, this hook looks at a function scan of ours
+ * and appends to the call
+ *
+ *	  int4[]  the column numbers the target list and quals use;
+ *	  int4[]  the quals pruning.c understands (trail_prune_classify), and
+ *	  then    the value expression of each of them, as further arguments,
+ *
+ * so the executor computes the values (constants, parameters, stable
+ * expressions) once per scan and the function can skip files and records
+ * as the foreign data wrapper does.  The quals stay in the plan and are
+ * checked on every row as before.
  *
  * Without the hook (the function called in a SELECT list, or ROWS FROM
  * with several functions) every column is built, as before.
@@ -76,6 +84,10 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	int			x;
 	int			nargs;
 	ArrayType  *arr;
+	List	   *args;
+	List	   *filters;
+	List	   *exprs = NIL;
+	int		   *attr_columns;
 
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
@@ -113,9 +125,25 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	}
 	arr = construct_array(elems, nelems, INT4OID, sizeof(int32), true,
 						  TYPALIGN_INT);
-	fexpr->args = lappend(list_copy(fexpr->args),
-						  makeConst(INT4ARRAYOID, -1, InvalidOid, -1,
-									PointerGetDatum(arr), false, false));
+	args = lappend(list_copy(fexpr->args),
+				   makeConst(INT4ARRAYOID, -1, InvalidOid, -1,
+							 PointerGetDatum(arr), false, false));
+
+	/* the quals, for pruning: column i of trail.event is attribute i + 1 */
+	attr_columns = palloc(sizeof(int) * (rel->max_attr + 1));
+	for (x = 0; x <= rel->max_attr; x++)
+		attr_columns[x] = (x < TRAIL_NCOLUMNS) ? x : -1;
+	filters = trail_prune_classify(rel, attr_columns, &exprs);
+	if (filters != NIL)
+	{
+		args = lappend(args,
+					   makeConst(INT4ARRAYOID, -1, InvalidOid, -1,
+								 PointerGetDatum(trail_prune_filters_to_array(filters)),
+								 false, false));
+		foreach(lc, exprs)
+			args = lappend(args, copyObject(lfirst(lc)));
+	}
+	fexpr->args = args;
 }
 
 PG_FUNCTION_INFO_V1(trail_reader_support);
@@ -135,6 +163,19 @@ trail_projection_init(void)
 {
 	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
 	set_rel_pathlist_hook = trail_set_rel_pathlist;
+}
+
+/*
+ * The pruning the planner asked for (the arguments after the column list
+ * at argno), or NULL.
+ */
+TrailPrune *
+trail_projection_prune(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_NARGS() <= argno + 1 || PG_ARGISNULL(argno + 1))
+		return NULL;
+	return trail_prune_from_args(PG_GETARG_ARRAYTYPE_P(argno + 1), fcinfo,
+								 argno + 2, trail_max_delivery_delay_usecs());
 }
 
 /*

@@ -24,7 +24,10 @@
  *
  *-------------------------------------------------------------------------
  */
-#include "trail_fdw.h"
+#include "trail.h"
+
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
 
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
@@ -338,6 +341,100 @@ add_set(TrailPrune *prune, int column, List *values)
 		prune->impossible = true;
 }
 
+static TrailPrune *
+prune_create(int64 max_delivery_delay)
+{
+	TrailPrune *prune = palloc0(sizeof(TrailPrune));
+
+	prune->lo = DT_NOBEGIN;
+	prune->hi = DT_NOEND;
+	prune->delay = max_delivery_delay;
+	prune->read_only = -1;
+	return prune;
+}
+
+/*
+ * Add one filter, with its value (ignored for filters that have none).
+ */
+static void
+prune_add(TrailPrune *prune, List *f, Datum value, bool isnull)
+{
+	int			column = FILTER_COLUMN(f);
+
+	if (FILTER_EXPR(f) >= 0 && isnull)
+	{
+		/* comparing with NULL is never true */
+		prune->impossible = true;
+		return;
+	}
+
+	switch ((FilterKind) FILTER_KIND(f))
+	{
+		case FILTER_TIME_LT:
+		case FILTER_TIME_LE:
+			prune->has_time = true;
+			prune->hi = Min(prune->hi, DatumGetTimestampTz(value));
+			break;
+		case FILTER_TIME_GE:
+		case FILTER_TIME_GT:
+			prune->has_time = true;
+			prune->lo = Max(prune->lo, DatumGetTimestampTz(value));
+			break;
+		case FILTER_TIME_EQ:
+			prune->has_time = true;
+			prune->hi = Min(prune->hi, DatumGetTimestampTz(value));
+			prune->lo = Max(prune->lo, DatumGetTimestampTz(value));
+			break;
+		case FILTER_EQ:
+			if (column == TRAIL_COL_READ_ONLY)
+			{
+				int			b = DatumGetBool(value) ? 1 : 0;
+
+				if (prune->read_only >= 0 && prune->read_only != b)
+					prune->impossible = true;
+				prune->read_only = b;
+			}
+			else
+				add_set(prune, column, list_make1(value_text(column, value)));
+			break;
+		case FILTER_EQ_ANY:
+			{
+				ArrayType  *arr = DatumGetArrayTypeP(value);
+				Datum	   *elems;
+				bool	   *nulls;
+				int			n,
+							i;
+				int16		typlen;
+				bool		typbyval;
+				char		typalign;
+				List	   *values = NIL;
+
+				get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
+				deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval,
+								  typalign, &elems, &nulls, &n);
+				for (i = 0; i < n; i++)
+				{
+					if (!nulls[i])
+						values = lappend(values, value_text(column, elems[i]));
+				}
+				add_set(prune, column, values);
+			}
+			break;
+		case FILTER_IS_TRUE:
+		case FILTER_IS_FALSE:
+			{
+				int			b = (FILTER_KIND(f) == FILTER_IS_TRUE) ? 1 : 0;
+
+				if (prune->read_only >= 0 && prune->read_only != b)
+					prune->impossible = true;
+				prune->read_only = b;
+			}
+			break;
+	}
+	if (prune->has_time && prune->lo > prune->hi)
+		prune->impossible = true;
+}
+
 /*
  * Compute the filters' values for one scan.
  *
@@ -352,18 +449,12 @@ TrailPrune *
 trail_prune_begin(List *filters, List *values, ExprContext *econtext,
 				  int64 max_delivery_delay, TrailPruneMode mode)
 {
-	TrailPrune *prune = palloc0(sizeof(TrailPrune));
+	TrailPrune *prune = prune_create(max_delivery_delay);
 	ListCell   *lc;
-
-	prune->lo = DT_NOBEGIN;
-	prune->hi = DT_NOEND;
-	prune->delay = max_delivery_delay;
-	prune->read_only = -1;
 
 	foreach(lc, filters)
 	{
 		List	   *f = (List *) lfirst(lc);
-		int			column = FILTER_COLUMN(f);
 		Datum		value = (Datum) 0;
 		bool		isnull = false;
 
@@ -383,81 +474,66 @@ trail_prune_begin(List *filters, List *values, ExprContext *econtext,
 			else
 				value = ExecEvalExpr(list_nth(values, FILTER_EXPR(f)),
 									 econtext, &isnull);
-			if (isnull)
-			{
-				/* comparing with NULL is never true */
-				prune->impossible = true;
-				continue;
-			}
 		}
-
-		switch ((FilterKind) FILTER_KIND(f))
-		{
-			case FILTER_TIME_LT:
-			case FILTER_TIME_LE:
-				prune->has_time = true;
-				prune->hi = Min(prune->hi, DatumGetTimestampTz(value));
-				break;
-			case FILTER_TIME_GE:
-			case FILTER_TIME_GT:
-				prune->has_time = true;
-				prune->lo = Max(prune->lo, DatumGetTimestampTz(value));
-				break;
-			case FILTER_TIME_EQ:
-				prune->has_time = true;
-				prune->hi = Min(prune->hi, DatumGetTimestampTz(value));
-				prune->lo = Max(prune->lo, DatumGetTimestampTz(value));
-				break;
-			case FILTER_EQ:
-				if (column == TRAIL_COL_READ_ONLY)
-				{
-					int			b = DatumGetBool(value) ? 1 : 0;
-
-					if (prune->read_only >= 0 && prune->read_only != b)
-						prune->impossible = true;
-					prune->read_only = b;
-				}
-				else
-					add_set(prune, column, list_make1(value_text(column, value)));
-				break;
-			case FILTER_EQ_ANY:
-				{
-					ArrayType  *arr = DatumGetArrayTypeP(value);
-					Datum	   *elems;
-					bool	   *nulls;
-					int			n,
-								i;
-					int16		typlen;
-					bool		typbyval;
-					char		typalign;
-					List	   *values = NIL;
-
-					get_typlenbyvalalign(ARR_ELEMTYPE(arr), &typlen, &typbyval, &typalign);
-					deconstruct_array(arr, ARR_ELEMTYPE(arr), typlen, typbyval,
-									  typalign, &elems, &nulls, &n);
-					for (i = 0; i < n; i++)
-					{
-						if (!nulls[i])
-							values = lappend(values, value_text(column, elems[i]));
-					}
-					add_set(prune, column, values);
-				}
-				break;
-			case FILTER_IS_TRUE:
-			case FILTER_IS_FALSE:
-				{
-					int			b = (FILTER_KIND(f) == FILTER_IS_TRUE) ? 1 : 0;
-
-					if (prune->read_only >= 0 && prune->read_only != b)
-						prune->impossible = true;
-					prune->read_only = b;
-				}
-				break;
-		}
+		prune_add(prune, f, value, isnull);
 	}
-	if (prune->has_time && prune->lo > prune->hi)
-		prune->impossible = true;
 	return prune;
+}
+
+/*
+ * The same for trail.read() and trail.parse(), whose planner hook passes the
+ * filters (trail_prune_filters_to_array) and then their values as extra
+ * arguments: filter values start at argument first_value.
+ */
+TrailPrune *
+trail_prune_from_args(ArrayType *filters, FunctionCallInfo fcinfo,
+					  int first_value, int64 max_delivery_delay)
+{
+	TrailPrune *prune = prune_create(max_delivery_delay);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				i;
+
+	deconstruct_array(filters, INT4OID, sizeof(int32), true, TYPALIGN_INT,
+					  &elems, &nulls, &n);
+	for (i = 0; i + 3 < n; i += 4)
+	{
+		List	   *f = list_make4(makeInteger(DatumGetInt32(elems[i])),
+								   makeInteger(DatumGetInt32(elems[i + 1])),
+								   makeInteger(DatumGetInt32(elems[i + 2])),
+								   makeInteger(DatumGetInt32(elems[i + 3])));
+		int			arg = first_value + FILTER_EXPR(f);
+
+		if (FILTER_EXPR(f) >= 0 && arg >= PG_NARGS())
+			elog(ERROR, "trail: filter value argument %d is missing", arg);
+		prune_add(prune, f,
+				  FILTER_EXPR(f) >= 0 ? PG_GETARG_DATUM(arg) : (Datum) 0,
+				  FILTER_EXPR(f) >= 0 ? PG_ARGISNULL(arg) : false);
+	}
+	return prune;
+}
+
+/*
+ * The filters as an int4[] (four numbers a filter), for a function call.
+ */
+ArrayType *
+trail_prune_filters_to_array(List *filters)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * 4 * Max(list_length(filters), 1));
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, filters)
+	{
+		List	   *f = (List *) lfirst(lc);
+
+		elems[n++] = Int32GetDatum(FILTER_KIND(f));
+		elems[n++] = Int32GetDatum(FILTER_COLUMN(f));
+		elems[n++] = Int32GetDatum(FILTER_EXPR(f));
+		elems[n++] = Int32GetDatum(FILTER_RUNTIME(f));
+	}
+	return construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT);
 }
 
 bool

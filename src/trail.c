@@ -7,12 +7,17 @@
  */
 #include "trail.h"
 
+#include <limits.h>
+
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
 
 /* largest JSON value (a record, or a whole non-Records document), in kB */
 int			trail_max_record_size = 64 * 1024;
+
+/* how long after an event its file may be delivered, in seconds */
+int			trail_max_delivery_delay = 6 * 60 * 60;
 
 void		_PG_init(void);
 
@@ -28,6 +33,16 @@ _PG_init(void)
 							1024 * 1024,
 							PGC_USERSET,
 							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("trail.max_delivery_delay",
+							"How much later than an event its log file may be delivered.",
+							"Pruning by event_time reads files delivered up to this long after the time window.  Foreign tables can set their own with the option max_delivery_delay.",
+							&trail_max_delivery_delay,
+							6 * 60 * 60,
+							0,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("trail");
 

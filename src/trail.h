@@ -30,6 +30,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
+#include "utils/array.h"
 #include "utils/timestamp.h"
 
 /* ----------------------------------------------------------------
@@ -432,6 +433,39 @@ extern void trail_scan_counts(TrailScanState *st, TrailScanCounts *counts);
 extern void trail_scan_end(TrailScanState *st);
 
 /* ----------------------------------------------------------------
+ * pruning.c: quals -> which files to open and which records to decode
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailPrune TrailPrune;
+
+typedef enum TrailPruneMode
+{
+	TRAIL_PRUNE_PLAN,			/* constants only, for estimates */
+	TRAIL_PRUNE_EXPLAIN,		/* no executor parameters */
+	TRAIL_PRUNE_EXEC
+} TrailPruneMode;
+
+struct RelOptInfo;
+struct ExprContext;
+
+extern List *trail_prune_classify(struct RelOptInfo *baserel,
+								  const int *attr_columns, List **exprs);
+extern TrailPrune *trail_prune_begin(List *filters, List *values,
+									 struct ExprContext *econtext,
+									 int64 max_delivery_delay,
+									 TrailPruneMode mode);
+extern TrailPrune *trail_prune_from_args(ArrayType *filters,
+										 FunctionCallInfo fcinfo,
+										 int first_value,
+										 int64 max_delivery_delay);
+extern ArrayType *trail_prune_filters_to_array(List *filters);
+extern bool trail_prune_impossible(TrailPrune *prune);
+extern bool trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout);
+extern bool trail_prune_has_record_tests(TrailPrune *prune);
+extern bool trail_prune_record(void *arg, const TrailRecord *rec);
+extern char *trail_prune_describe(List *filters, bool file_level);
+
+/* ----------------------------------------------------------------
  * functions.c: SQL-callable functions and the privilege check
  * ----------------------------------------------------------------
  */
@@ -444,11 +478,16 @@ extern void trail_check_file_access(void);
 extern void trail_projection_init(void);
 extern void trail_projection_needed(FunctionCallInfo fcinfo, int argno,
 									bool *needed);
+extern TrailPrune *trail_projection_prune(FunctionCallInfo fcinfo, int argno);
 
 /* ----------------------------------------------------------------
  * trail.c: settings
  * ----------------------------------------------------------------
  */
 extern int	trail_max_record_size;
+extern int	trail_max_delivery_delay;
+
+#define trail_max_delivery_delay_usecs() \
+	((int64) trail_max_delivery_delay * USECS_PER_SEC)
 
 #endif							/* TRAIL_H */
