@@ -556,7 +556,8 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
 
     def get(self, system, query):
         for m in self.rows:
-            if m["system"] == system and m["query"] == query and not m["error"] and m["times"]:
+            if (m["system"] == system and m["query"] == query and not m.get("error")
+                    and m.get("median") is not None):
                 return m["median"]
         return None
 
