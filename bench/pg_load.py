@@ -12,16 +12,9 @@ characters).  A \\u0000 escape, which jsonb rejects, becomes \\ufffd.
 import argparse
 import gzip
 import json
-import os
 import sys
 
-
-def log_files(top):
-    out = []
-    for d, dirs, files in os.walk(top):
-        dirs[:] = sorted(x for x in dirs if x != "CloudTrail-Digest")
-        out.extend(os.path.join(d, f) for f in sorted(files) if f.endswith(".json.gz"))
-    return out
+from py_baseline import paths_from_args
 
 
 def main():
@@ -30,11 +23,7 @@ def main():
     g.add_argument("--dir")
     g.add_argument("--list")
     a = ap.parse_args()
-    if a.list:
-        with open(a.list) as f:
-            paths = [line.rstrip("\n") for line in f if line.strip()]
-    else:
-        paths = log_files(a.dir)
+    paths = paths_from_args(a)
     out = sys.stdout.buffer
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     buf = []

@@ -29,6 +29,14 @@ def log_files(top):
     return out
 
 
+def paths_from_args(a):
+    """The log files named by --list FILE (one a line) or found under --dir."""
+    if a.list:
+        with open(a.list) as f:
+            return [line.rstrip("\n") for line in f if line.strip()]
+    return log_files(a.dir)
+
+
 def records(paths):
     for p in paths:
         with gzip.open(p, "rb") as f:
@@ -79,11 +87,7 @@ def main():
     ap.add_argument("--day", default="2025-03-10")
     ap.add_argument("--repeat", type=int, default=1)
     a = ap.parse_args()
-    if a.list:
-        with open(a.list) as f:
-            paths = [line.rstrip("\n") for line in f if line.strip()]
-    else:
-        paths = log_files(a.dir)
+    paths = paths_from_args(a)
     times = []
     result = None
     for _ in range(a.repeat):

@@ -32,7 +32,7 @@ SELECT (SELECT count(*) FROM serial) AS serial_rows,
 -- grouped, with the counts of every process in EXPLAIN ANALYZE
 SELECT * FROM pg_temp.explain($$SELECT event_category, count(*) FROM audit.events GROUP BY 1$$);
 SELECT event_category, count(*) FROM audit.events GROUP BY 1 ORDER BY 1;
-SELECT line FROM pg_temp.explain_analyze($$SELECT count(*) FROM audit.events$$) AS line
+SELECT line FROM pg_temp.explain($$SELECT count(*) FROM audit.events$$, true) AS line
 WHERE line LIKE '%Trail Records%';
 
 -- a pruned parallel scan

@@ -54,8 +54,8 @@ DEALLOCATE q;
 -- cannot know it
 SELECT * FROM pg_temp.explain($$SELECT count(*) FROM audit.events
   WHERE event_time >= (SELECT max(event_time) FROM audit.events_all)$$);
-SELECT * FROM pg_temp.explain_analyze($$SELECT count(*) FROM audit.events
-  WHERE event_time >= (SELECT max(event_time) FROM audit.events_all)$$);
+SELECT * FROM pg_temp.explain($$SELECT count(*) FROM audit.events
+  WHERE event_time >= (SELECT max(event_time) FROM audit.events_all)$$, true);
 
 -- by account and region, = and IN
 SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE recipient_account_id = '444455556666'$$);
@@ -71,13 +71,13 @@ WHERE event_category IN ('Management', 'NetworkActivity') GROUP BY 1 ORDER BY 1;
 
 -- records: event_name, event_source, error_code, read_only and
 -- event_category are tested on the bytes; EXPLAIN ANALYZE counts them
-SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events
-  WHERE event_name IN ('ConsoleLogin', 'GetObject')$$);
-SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events WHERE NOT read_only$$);
-SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events WHERE read_only$$);
-SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events
-  WHERE event_source = 's3.amazonaws.com' AND error_code IS NULL$$);
-SELECT * FROM pg_temp.explain_analyze($$SELECT event_name FROM audit.events WHERE error_code = 'AccessDenied'$$);
+SELECT * FROM pg_temp.explain($$SELECT event_name FROM audit.events
+  WHERE event_name IN ('ConsoleLogin', 'GetObject')$$, true);
+SELECT * FROM pg_temp.explain($$SELECT event_name FROM audit.events WHERE NOT read_only$$, true);
+SELECT * FROM pg_temp.explain($$SELECT event_name FROM audit.events WHERE read_only$$, true);
+SELECT * FROM pg_temp.explain($$SELECT event_name FROM audit.events
+  WHERE event_source = 's3.amazonaws.com' AND error_code IS NULL$$, true);
+SELECT * FROM pg_temp.explain($$SELECT event_name FROM audit.events WHERE error_code = 'AccessDenied'$$, true);
 -- every test gives the same answer as the unpruned table
 SELECT (SELECT count(*) FROM audit.events WHERE read_only IS FALSE) =
        (SELECT count(*) FROM audit.events_all WHERE read_only IS FALSE) AS write_same,

@@ -66,32 +66,9 @@ struct TrailScanState
 	int64		records_returned;
 };
 
-void
-trail_error_set(TrailError *err, int sqlerrcode, const char *fmt,...)
-{
-	va_list		args;
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (;;)
-	{
-		int			needed;
-
-		va_start(args, fmt);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	err->sqlerrcode = sqlerrcode;
-	err->message = buf.data;
-	err->detail = NULL;
-	err->hint = NULL;
-}
-
 static char *format_va(const char *fmt, va_list args_in) pg_attribute_printf(1, 0);
 
+/* a palloc'd string of fmt and its arguments */
 static char *
 format_va(const char *fmt, va_list args_in)
 {
@@ -111,6 +88,19 @@ format_va(const char *fmt, va_list args_in)
 		enlargeStringInfo(&buf, needed);
 	}
 	return buf.data;
+}
+
+void
+trail_error_set(TrailError *err, int sqlerrcode, const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	err->message = format_va(fmt, args);
+	va_end(args);
+	err->sqlerrcode = sqlerrcode;
+	err->detail = NULL;
+	err->hint = NULL;
 }
 
 void

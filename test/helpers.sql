@@ -41,25 +41,18 @@ $$;
 CREATE FUNCTION pg_temp.f(name text) RETURNS text
 LANGUAGE sql AS $$ SELECT current_setting('regress.fixtures') || '/' || name $$;
 
--- explain(query): EXPLAIN's lines, with the fixture path replaced
-CREATE FUNCTION pg_temp.explain(query text) RETURNS SETOF text
+-- explain(query [, analyze]): EXPLAIN's lines, with the fixture path
+-- replaced (with analyze, without timings)
+CREATE FUNCTION pg_temp.explain(query text, with_analyze boolean DEFAULT false)
+RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
     line text;
+    options text := CASE WHEN with_analyze
+                         THEN 'ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF'
+                         ELSE 'COSTS OFF' END;
 BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        RETURN NEXT replace(line, current_setting('regress.fixtures'), '<fixtures>');
-    END LOOP;
-END
-$$;
-
--- explain_analyze(query): the same with ANALYZE, without the timings
-CREATE FUNCTION pg_temp.explain_analyze(query text) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+    FOR line IN EXECUTE format('EXPLAIN (%s) %s', options, query) LOOP
         RETURN NEXT replace(line, current_setting('regress.fixtures'), '<fixtures>');
     END LOOP;
 END
