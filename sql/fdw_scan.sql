@@ -87,6 +87,15 @@ SELECT attname, null_frac FROM pg_stats
 WHERE schemaname = 'audit' AND tablename = 'events' AND attname IN ('event_name', 'error_code')
 ORDER BY 1;
 
+-- rescans (a correlated subquery reads the table again for each row), with
+-- a pruning value that changes from one scan to the next
+SELECT g AS record_index,
+       (SELECT count(*) FROM audit.events e WHERE e.record_index = g) AS events,
+       (SELECT count(*) FROM audit.events e
+        WHERE e.event_time >= '2025-03-04'::timestamptz + (g - 1) * interval '1 day'
+          AND e.event_time < '2025-03-04'::timestamptz + g * interval '1 day') AS that_day
+FROM generate_series(1, 4) g;
+
 DROP TABLE accounts;
 DROP SCHEMA audit CASCADE;
 DROP SERVER regress_ct;

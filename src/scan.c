@@ -32,6 +32,7 @@ struct TrailReport
 
 struct TrailScanState
 {
+	MemoryContext cxt;			/* the scan's: deleted by trail_scan_end */
 	MemoryContext file_cxt;
 	MemoryContext row_cxt;
 
@@ -278,16 +279,19 @@ scan_error_callback(void *arg)
 TrailScanState *
 trail_scan_begin(TrailReport *report, int noutputs, const TrailOutput *outputs)
 {
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "trail scan", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	TrailScanState *st = palloc0(sizeof(TrailScanState));
 
-	st->file_cxt = AllocSetContextCreate(CurrentMemoryContext,
-										 "trail file", ALLOCSET_DEFAULT_SIZES);
-	st->row_cxt = AllocSetContextCreate(CurrentMemoryContext,
-										"trail row", ALLOCSET_DEFAULT_SIZES);
+	st->cxt = cxt;
+	st->file_cxt = AllocSetContextCreate(cxt, "trail file", ALLOCSET_DEFAULT_SIZES);
+	st->row_cxt = AllocSetContextCreate(cxt, "trail row", ALLOCSET_DEFAULT_SIZES);
 	st->report = report;
 	st->decoder = trail_decoder_create(noutputs, outputs);
 	st->errcb.callback = scan_error_callback;
 	st->errcb.arg = st;
+	MemoryContextSwitchTo(old);
 	return st;
 }
 
@@ -559,7 +563,8 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 }
 
 /*
- * Close what is open and say what was skipped or replaced.
+ * Close what is open, say what was skipped or replaced, and free the scan
+ * (st, and the values of the last row, are gone afterwards).
  */
 void
 trail_scan_end(TrailScanState *st)
@@ -574,4 +579,5 @@ trail_scan_end(TrailScanState *st)
 						(long long) replaced),
 				 errdetail("JSON strings held \\u0000 or unpaired surrogate escapes."),
 				 errhint("The raw column keeps the original text.")));
+	MemoryContextDelete(st->cxt);
 }
