@@ -53,6 +53,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: every object depends on the headers
+$(OBJS): $(wildcard $(srcdir)/src/*.h)
+
 # make bench [BENCH_SIZE=quick]: the benchmark (bench/run, bench/README.md)
 BENCH_SIZE ?= default
 .PHONY: bench

@@ -16,6 +16,8 @@
 
 #include "trail.h"
 
+#include "access/attnum.h"
+
 
 /* ----------------------------------------------------------------
  * fdw_options.c
