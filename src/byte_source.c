@@ -412,12 +412,6 @@ trail_source_read(TrailSource *src, char *buf, size_t len, TrailError *err)
 	return n;
 }
 
-int
-trail_source_gzip_layers(TrailSource *src)
-{
-	return src->gzip_layers;
-}
-
 /*
  * Close the file and free everything, zlib state included.
  */

@@ -536,12 +536,6 @@ trail_prune_filters_to_array(List *filters)
 	return construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT);
 }
 
-bool
-trail_prune_impossible(TrailPrune *prune)
-{
-	return prune->impossible;
-}
-
 static bool
 text_in(List *values, const char *s)
 {

@@ -67,7 +67,6 @@ struct TrailRecordStream
 
 	TrailContent content;
 	int64		ordinal;
-	int64		ignored;		/* non-CloudTrail values passed over */
 
 	TrailMemberIndex index;		/* members of the current record */
 	char	   *embedded;		/* a record decoded from a JSON string */
@@ -96,12 +95,6 @@ TrailContent
 trail_stream_content(TrailRecordStream *rs)
 {
 	return rs->content;
-}
-
-int64
-trail_stream_ignored(TrailRecordStream *rs)
-{
-	return rs->ignored;
 }
 
 static void
@@ -310,7 +303,6 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		if (trail_json_get(&rs->index, "eventVersion").type == TRAIL_JSON_NONE)
 		{
 			/* an EventBridge event that did not come from CloudTrail */
-			rs->ignored++;
 			return TRAIL_NEXT_END;
 		}
 		fill_record(rs, rec, s.ptr, s.len, scan, start);
@@ -353,7 +345,6 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 	}
 	if (rs->content == TRAIL_CONTENT_UNKNOWN)
 		rs->content = TRAIL_CONTENT_OTHER_JSON;
-	rs->ignored++;
 	return TRAIL_NEXT_END;
 }
 
@@ -383,7 +374,6 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 		}
 		if (rs->content == TRAIL_CONTENT_UNKNOWN)
 			rs->content = TRAIL_CONTENT_OTHER_JSON;
-		rs->ignored++;
 		return TRAIL_NEXT_END;
 	}
 
@@ -411,10 +401,7 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 
 		case ITEM_LOG_EVENT:
 			if (rs->control_message)
-			{
-				rs->ignored++;
-				return TRAIL_NEXT_END;
-			}
+				return TRAIL_NEXT_END;	/* a health check, not records */
 			s = trail_json_get(&rs->index, "message");
 			if (s.type != TRAIL_JSON_STRING)
 			{

@@ -63,7 +63,6 @@ extern TrailSource *trail_source_open_file(const char *path, TrailError *err);
 extern TrailSource *trail_source_open_memory(const char *data, size_t len);
 extern ssize_t trail_source_read(TrailSource *src, char *buf, size_t len,
 								 TrailError *err);
-extern int	trail_source_gzip_layers(TrailSource *src);
 extern void trail_source_close(TrailSource *src);
 
 /* ----------------------------------------------------------------
@@ -206,7 +205,6 @@ extern TrailRecordStream *trail_stream_begin(TrailSource *src);
 extern TrailNext trail_stream_next(TrailRecordStream *rs, TrailRecord *rec,
 								   TrailError *err);
 extern TrailContent trail_stream_content(TrailRecordStream *rs);
-extern int64 trail_stream_ignored(TrailRecordStream *rs);
 
 /* ----------------------------------------------------------------
  * columns.c: the columns of trail.event
@@ -459,7 +457,6 @@ extern TrailPrune *trail_prune_from_args(ArrayType *filters,
 										 int first_value,
 										 int64 max_delivery_delay);
 extern ArrayType *trail_prune_filters_to_array(List *filters);
-extern bool trail_prune_impossible(TrailPrune *prune);
 extern bool trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout);
 extern bool trail_prune_has_record_tests(TrailPrune *prune);
 extern bool trail_prune_record(void *arg, const TrailRecord *rec);
