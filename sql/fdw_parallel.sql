@@ -33,7 +33,7 @@ SELECT (SELECT count(*) FROM serial) AS serial_rows,
 SELECT * FROM pg_temp.explain($$SELECT event_category, count(*) FROM audit.events GROUP BY 1$$);
 SELECT event_category, count(*) FROM audit.events GROUP BY 1 ORDER BY 1;
 SELECT line FROM pg_temp.explain($$SELECT count(*) FROM audit.events$$, true) AS line
-WHERE line LIKE '%Trail Records%';
+WHERE line LIKE '%Trail Files%' OR line LIKE '%Trail Records%';
 
 -- a pruned parallel scan
 SELECT count(*) FROM audit.events WHERE event_time >= '2025-03-04 23:00';

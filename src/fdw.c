@@ -101,6 +101,7 @@ typedef struct TrailExecState
 	TrailPrune *prune;
 	bool		single_file;
 	int			nfound;			/* files under the location */
+	int			nread;			/* how many of them the scan reads */
 	List	   *files;			/* the ones to read: char * paths */
 	int			next_file;
 	TrailReport *report;
@@ -473,6 +474,7 @@ prepare_files(TrailExecState *state, bool explain_only)
 		if (trail_prune_keep_file(state->prune, &f->layout))
 			state->files = lappend(state->files, pstrdup(f->path));
 	}
+	state->nread = list_length(state->files);
 	state->next_file = 0;
 	state->prepared = true;
 	MemoryContextSwitchTo(old);
@@ -611,8 +613,7 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		prepare_files(state, !es->analyze);
 	if (state->prepared)
 		ExplainPropertyText("Trail Files",
-							psprintf("%d of %d", list_length(state->files),
-									 state->nfound), es);
+							psprintf("%d of %d", state->nread, state->nfound), es);
 	if (pruning)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
 	if (testing)
