@@ -242,6 +242,44 @@ is_gzip_name(const char *path)
  * ----------------------------------------------------------------
  */
 
+/*
+ * The bytes of a list of files and a guess of their records, from the
+ * sizes of at most TRAIL_PLAN_SAMPLE_FILES of them (stat()ing every file of
+ * a large tree would cost more than the plan is worth).
+ */
+static void
+estimate_files(List *files, double *bytes, double *records)
+{
+	int			nfiles = list_length(files);
+	int			step = Max(1, nfiles / TRAIL_PLAN_SAMPLE_FILES);
+	double		sampled_bytes = 0;
+	double		sampled_records = 0;
+	int			nsampled = 0;
+	int			i;
+
+	*bytes = *records = 0;
+	for (i = 0; i < nfiles; i += step)
+	{
+		TrailFile  *f = (TrailFile *) list_nth(files, i);
+		struct stat st;
+
+		if (f->size < 0 && stat(f->path, &st) == 0)
+			f->size = st.st_size;
+		if (f->size < 0)
+			continue;
+		nsampled++;
+		sampled_bytes += f->size;
+		sampled_records += f->size / (is_gzip_name(f->path) ?
+									  TRAIL_GZIP_BYTES_PER_RECORD :
+									  TRAIL_PLAIN_BYTES_PER_RECORD);
+	}
+	if (nsampled > 0)
+	{
+		*bytes = sampled_bytes * nfiles / nsampled;
+		*records = sampled_records * nfiles / nsampled;
+	}
+}
+
 static void
 trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 					   Oid foreigntableid)
@@ -252,6 +290,10 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	TrailPrune *prune;
 	double		bytes = 0;
 	double		guess = 0;
+	double		all_bytes = 0;
+	double		all_guess = 0;
+	double		all_pages;
+	double		all_tuples;
 	struct stat st;
 
 	trail_fdw_get_options(foreigntableid, &ps->opts);
@@ -272,63 +314,49 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		bool		is_directory;
 		List	   *files = walk_location(&ps->opts, walk_flags(&ps->opts),
 										  &is_directory, quiet);
-		int			nfiles = list_length(files);
-		int			step = Max(1, nfiles / TRAIL_PLAN_SAMPLE_FILES);
-		double		sampled_bytes = 0;
-		double		sampled_guess = 0;
-		int			nsampled = 0;
-		int			nkept = 0;
-		int			i;
+		List	   *kept = NIL;
+		ListCell   *lc;
 
-		/*
-		 * Sizes of a sample of the files the quals keep (stat()ing every
-		 * file of a large tree would cost more than the plan is worth).
-		 */
-		for (i = 0; i < nfiles; i++)
+		foreach(lc, files)
 		{
-			TrailFile  *f = (TrailFile *) list_nth(files, i);
+			TrailFile  *f = (TrailFile *) lfirst(lc);
 
-			if (!trail_prune_keep_file(prune, &f->layout))
-				continue;
-			if (nkept++ % step == 0)
-			{
-				struct stat fst;
-
-				if (f->size < 0 && stat(f->path, &fst) == 0)
-					f->size = fst.st_size;
-				if (f->size >= 0)
-				{
-					nsampled++;
-					sampled_bytes += f->size;
-					sampled_guess += f->size / (is_gzip_name(f->path) ?
-												TRAIL_GZIP_BYTES_PER_RECORD :
-												TRAIL_PLAIN_BYTES_PER_RECORD);
-				}
-			}
+			if (trail_prune_keep_file(prune, &f->layout))
+				kept = lappend(kept, f);
 		}
-		if (nsampled > 0)
-		{
-			bytes = sampled_bytes * nkept / nsampled;
-			guess = sampled_guess * nkept / nsampled;
-		}
+		estimate_files(files, &all_bytes, &all_guess);
+		estimate_files(kept, &bytes, &guess);
 	}
 	else
 	{
 		/* not there (yet): estimate something small, as file_fdw does */
-		bytes = 10 * BLCKSZ;
-		guess = bytes / TRAIL_PLAIN_BYTES_PER_RECORD;
+		all_bytes = bytes = 10 * BLCKSZ;
+		all_guess = guess = bytes / TRAIL_PLAIN_BYTES_PER_RECORD;
 	}
 
+	/* the scan reads the kept files ... */
 	ps->pages = Max(1.0, ceil(bytes / BLCKSZ));
+	all_pages = Max(1.0, ceil(all_bytes / BLCKSZ));
 	if (baserel->tuples >= 0 && baserel->pages > 0)
+	{
 		ps->ntuples = clamp_row_est(baserel->tuples / baserel->pages * ps->pages);
+		all_tuples = baserel->tuples / baserel->pages * all_pages;
+	}
 	else
+	{
 		ps->ntuples = clamp_row_est(guess);
+		all_tuples = all_guess;
+	}
 
-	baserel->rows = clamp_row_est(ps->ntuples *
-								  clauselist_selectivity(root,
-														 baserel->baserestrictinfo,
-														 0, JOIN_INNER, NULL));
+	/*
+	 * ... but the quals' selectivity is of all the events (pruning kept the
+	 * files that can hold what the quals select).
+	 */
+	baserel->rows = clamp_row_est(Min(ps->ntuples,
+									  all_tuples *
+									  clauselist_selectivity(root,
+															 baserel->baserestrictinfo,
+															 0, JOIN_INNER, NULL)));
 	baserel->fdw_private = ps;
 }
 
