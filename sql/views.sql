@@ -25,8 +25,8 @@ UNION ALL SELECT 'events', count(*) FROM audit.events;
 SELECT event_category, count(*) FROM audit.events WHERE read_only IS NULL GROUP BY 1 ORDER BY 1;
 
 -- the views keep the pruning of the table under them
-SELECT * FROM pg_temp.explain($$SELECT user_arn, event_name, count(*) FROM audit.write_events
-  WHERE event_time >= '2025-03-05' GROUP BY 1, 2$$);
+SELECT * FROM pg_temp.explain($$SELECT user_arn, event_name FROM audit.write_events
+  WHERE event_time >= '2025-03-05'$$);
 SELECT user_arn, event_name, count(*) FROM audit.write_events GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2;
 
 -- a second call fails on the existing views
