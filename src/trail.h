@@ -6,16 +6,22 @@
  *
  * Data flows one way:
  *
- *	  file_walk.c     location -> list of files
+ *	  file_walk.c     location -> list of files (s3_layout.c reads what
+ *	                  each path says)
  *	  byte_source.c   file or memory -> bytes (the only user of zlib)
  *	  json_scan.c     bytes -> validated JSON values and member indexes
  *	  record_stream.c bytes -> records (the document shapes CloudTrail
  *	                  events come in)
  *	  decode.c        record -> column values (convert.c does the scalar
- *	                  conversions, columns.c knows the columns)
+ *	                  conversions, jsonb_build.c the jsonb values,
+ *	                  columns.c knows the columns)
  *	  scan.c          drives the above for a whole scan, with the error
- *	                  policy; functions.c (SQL functions) and the FDW sit
- *	                  on top of it
+ *	                  policy; functions.c (SQL functions) and the FDW
+ *	                  (trail_fdw.h) sit on top of it
+ *
+ * Beside the flow: pruning.c turns a query's quals into tests on files and
+ * records, for the FDW and for the SQL functions (projection.c passes them
+ * the quals and the columns a query uses).
  *
  * Errors found while reading are "soft": the reading layers fill a
  * TrailError and return, and scan.c decides whether to raise or to skip.
