@@ -314,18 +314,9 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		bool		is_directory;
 		List	   *files = walk_location(&ps->opts, walk_flags(&ps->opts),
 										  &is_directory, quiet);
-		List	   *kept = NIL;
-		ListCell   *lc;
 
-		foreach(lc, files)
-		{
-			TrailFile  *f = (TrailFile *) lfirst(lc);
-
-			if (trail_prune_keep_file(prune, &f->layout))
-				kept = lappend(kept, f);
-		}
 		estimate_files(files, &all_bytes, &all_guess);
-		estimate_files(kept, &bytes, &guess);
+		estimate_files(trail_prune_files(prune, files), &bytes, &guess);
 	}
 	else
 	{
@@ -494,14 +485,11 @@ prepare_files(TrailExecState *state, bool explain_only)
 						  &is_directory, state->report);
 	state->single_file = !is_directory;
 	state->nfound = list_length(files);
+	/* the walk's list lives only until the next walk: keep copies */
 	state->files = NIL;
-	foreach(lc, files)
-	{
-		TrailFile  *f = (TrailFile *) lfirst(lc);
-
-		if (trail_prune_keep_file(state->prune, &f->layout))
-			state->files = lappend(state->files, pstrdup(f->path));
-	}
+	foreach(lc, trail_prune_files(state->prune, files))
+		state->files = lappend(state->files,
+							   pstrdup(((TrailFile *) lfirst(lc))->path));
 	state->nread = list_length(state->files);
 	state->next_file = 0;
 	state->prepared = true;

@@ -131,17 +131,7 @@ trail_read(PG_FUNCTION_ARGS)
 	if (prune != NULL)
 	{
 		/* the query's quals rule out some files and records */
-		List	   *kept = NIL;
-		ListCell   *lc;
-
-		foreach(lc, files)
-		{
-			TrailFile  *f = (TrailFile *) lfirst(lc);
-
-			if (trail_prune_keep_file(prune, &f->layout))
-				kept = lappend(kept, f);
-		}
-		files = kept;
+		files = trail_prune_files(prune, files);
 		if (trail_prune_has_record_tests(prune))
 			trail_scan_set_filter(st, trail_prune_record, prune);
 	}

@@ -636,6 +636,25 @@ trail_prune_keep_file(TrailPrune *prune, const TrailLayout *l)
 	return true;
 }
 
+/*
+ * The TrailFiles of files that trail_prune_keep_file keeps, as a new list.
+ */
+List *
+trail_prune_files(TrailPrune *prune, List *files)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	foreach(lc, files)
+	{
+		TrailFile  *f = (TrailFile *) lfirst(lc);
+
+		if (trail_prune_keep_file(prune, &f->layout))
+			kept = lappend(kept, f);
+	}
+	return kept;
+}
+
 bool
 trail_prune_has_record_tests(TrailPrune *prune)
 {

@@ -348,6 +348,19 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 	return TRAIL_NEXT_END;
 }
 
+/* an array element that should have been a record and is not an object */
+static TrailNext
+not_an_object(TrailRecordStream *rs, const TrailScan *scan, const char *start,
+			  TrailRecord *rec, TrailError *err)
+{
+	rec->ordinal = ++rs->ordinal;
+	set_error_at(rs, err, start, ERRCODE_INVALID_TEXT_REPRESENTATION,
+				 "record is not a JSON object");
+	trail_error_detail(err, "The array element is %s.",
+					   trail_json_type_name(scan->type));
+	return TRAIL_NEXT_BAD_RECORD;
+}
+
 /*
  * One element of an array of items, just scanned at buf + pos.
  */
@@ -364,28 +377,14 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 		if (scan->type == TRAIL_JSON_OBJECT)
 			return unit_object(rs, start, len, scan, false, rec, err);
 		if (rs->content == TRAIL_CONTENT_EVENTS)
-		{
-			rec->ordinal = ++rs->ordinal;
-			set_error_at(rs, err, start, ERRCODE_INVALID_TEXT_REPRESENTATION,
-						 "record is not a JSON object");
-			trail_error_detail(err, "The array element is %s.",
-							   trail_json_type_name(scan->type));
-			return TRAIL_NEXT_BAD_RECORD;
-		}
+			return not_an_object(rs, scan, start, rec, err);
 		if (rs->content == TRAIL_CONTENT_UNKNOWN)
 			rs->content = TRAIL_CONTENT_OTHER_JSON;
 		return TRAIL_NEXT_END;
 	}
 
 	if (scan->type != TRAIL_JSON_OBJECT)
-	{
-		rec->ordinal = ++rs->ordinal;
-		set_error_at(rs, err, start, ERRCODE_INVALID_TEXT_REPRESENTATION,
-					 "record is not a JSON object");
-		trail_error_detail(err, "The array element is %s.",
-						   trail_json_type_name(scan->type));
-		return TRAIL_NEXT_BAD_RECORD;
-	}
+		return not_an_object(rs, scan, start, rec, err);
 
 	switch (rs->item_kind)
 	{

@@ -464,6 +464,7 @@ extern TrailPrune *trail_prune_from_args(ArrayType *filters,
 										 int64 max_delivery_delay);
 extern ArrayType *trail_prune_filters_to_array(List *filters);
 extern bool trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout);
+extern List *trail_prune_files(TrailPrune *prune, List *files);
 extern bool trail_prune_has_record_tests(TrailPrune *prune);
 extern bool trail_prune_record(void *arg, const TrailRecord *rec);
 extern char *trail_prune_describe(List *filters, bool file_level);
