@@ -18,7 +18,8 @@ OBJS = \
 	src/s3_layout.o \
 	src/file_walk.o \
 	src/scan.o \
-	src/projection.o \
+	src/scan_files.o \
+	src/read_scan.o \
 	src/functions.o \
 	src/fdw_options.o \
 	src/pruning.o \
@@ -38,6 +39,7 @@ REGRESS = \
 	directory \
 	privileges \
 	projection \
+	settings \
 	fdw_options \
 	fdw_scan \
 	fdw_pruning \

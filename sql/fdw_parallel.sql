@@ -33,10 +33,36 @@ SELECT (SELECT count(*) FROM serial) AS serial_rows,
 SELECT * FROM pg_temp.explain($$SELECT event_category, count(*) FROM audit.events GROUP BY 1$$);
 SELECT event_category, count(*) FROM audit.events GROUP BY 1 ORDER BY 1;
 SELECT line FROM pg_temp.explain($$SELECT count(*) FROM audit.events$$, true) AS line
-WHERE line LIKE '%Trail Files%' OR line LIKE '%Trail Records%';
+WHERE line LIKE '%Trail Files:%' OR line LIKE '%Trail Records%';
 
 -- a pruned parallel scan
 SELECT count(*) FROM audit.events WHERE event_time >= '2025-03-04 23:00';
+
+-- a rescan under Gather prunes with the values of each execution: files
+-- by account, records by name (a stale file list once gave 1,0,1,0,0)
+CREATE TEMP TABLE probes (g int, account text, name text);
+INSERT INTO probes VALUES (1, '111122223333', 'GetObject'), (2, '444455556666', 'PutItem'),
+  (3, '111122223333', 'CreateTags'), (4, '444455556666', 'UpdateFunctionCode20150331v2'),
+  (5, '111122223333', 'ConsoleLogin');
+SELECT * FROM pg_temp.explain($$SELECT g, (SELECT count(*) FROM audit.events
+    WHERE recipient_account_id = (SELECT p.account) AND event_name = (SELECT p.name))
+  FROM probes p ORDER BY g$$);
+CREATE TEMP TABLE parallel_rescans AS
+SELECT g, (SELECT count(*) FROM audit.events
+           WHERE recipient_account_id = (SELECT p.account) AND event_name = (SELECT p.name)) AS n
+FROM probes p;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_rescans AS
+SELECT g, (SELECT count(*) FROM audit.events
+           WHERE recipient_account_id = (SELECT p.account) AND event_name = (SELECT p.name)) AS n
+FROM probes p;
+SET max_parallel_workers_per_gather = 2;
+SELECT s.g, s.n AS serial, p.n AS parallel
+FROM serial_rescans s JOIN parallel_rescans p USING (g) ORDER BY g;
+-- the issue's own example
+SELECT g, (SELECT count(*) FROM audit.events
+           WHERE event_name = (SELECT (ARRAY['GetObject', 'PutObject', 'CreateTags', 'Decrypt', 'ConsoleLogin'])[g]))
+FROM generate_series(1, 5) g ORDER BY g;
 
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;

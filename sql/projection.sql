@@ -1,5 +1,6 @@
--- trail.read() and trail.parse() build only the columns a query uses: the
--- planner passes their numbers as a hidden last argument.
+-- trail.read() and trail.parse() build only the columns a query uses and
+-- prune by its quals: in FROM they run as a CustomScan (src/read_scan.c)
+-- whose plan carries both.
 \i test/helpers.sql
 
 -- count(*) needs no column
@@ -57,3 +58,37 @@ WHERE event_time >= '2025-03-04 23:00' AND event_time < '2025-03-05';
 SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs')) WHERE event_time > '2025-03-05' AND event_time < '2025-03-04';
 -- parse() tests records the same way
 SELECT event_name FROM trail.parse(pg_read_file(pg_temp.f('shapes/records.ndjson'))) WHERE read_only;
+
+-- trail.read and trail.parse in FROM are a CustomScan: no tuplestore, the
+-- columns and quals in its own plan data, any number of quals
+SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs'))
+WHERE event_name <> ALL (ARRAY(SELECT 'x' || g FROM generate_series(1, 200) g))
+  AND (SELECT bool_and(true) FROM generate_series(1, 3)) AND true AND event_time > '2000-01-01'
+  AND event_time > '2000-01-02' AND event_time > '2000-01-03' AND event_time > '2000-01-04'
+  AND event_time > '2000-01-05' AND event_time > '2000-01-06' AND event_time > '2000-01-07';
+SELECT pg_temp.run(format($$CREATE TEMP VIEW many_quals AS SELECT count(*) FROM trail.read(%L) WHERE %s$$,
+    pg_temp.f('AWSLogs'),
+    (SELECT string_agg(format('event_name <> %L', 'x' || g), ' AND ') FROM generate_series(1, 120) g)));
+SELECT * FROM many_quals;
+-- a correlated call per outer row is a rescan: each gets its own values
+SELECT g, (SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs'))
+           WHERE event_name = (ARRAY['GetObject', 'PutObject', 'CreateTags', 'Decrypt', 'ConsoleLogin'])[g])
+FROM generate_series(1, 5) g ORDER BY g;
+-- LATERAL over documents in a table: one scan per document
+CREATE TEMP TABLE docs (id int, doc text);
+INSERT INTO docs VALUES
+  (1, '{"Records":[{"eventVersion":"1.08","eventName":"A","eventTime":"2025-03-04T00:00:00Z"}]}'),
+  (2, '{"Records":[{"eventVersion":"1.08","eventName":"B","eventTime":"2025-03-04T00:00:00Z"},{"eventVersion":"1.08","eventName":"C","eventTime":"2025-03-04T00:00:00Z"}]}'),
+  (3, NULL);
+SELECT * FROM pg_temp.explain($$SELECT d.id, p.event_name FROM docs d, LATERAL trail.parse(d.doc) p$$);
+SELECT d.id, p.event_name FROM docs d, LATERAL trail.parse(d.doc) p ORDER BY 1, 2;
+SELECT d.id, p.event_name FROM docs d LEFT JOIN LATERAL trail.parse(d.doc) p ON p.event_name <> 'B' ORDER BY 1, 2;
+-- a cursor that goes back and forth
+BEGIN;
+DECLARE c SCROLL CURSOR FOR SELECT record_index, event_name FROM trail.parse((SELECT doc FROM docs WHERE id = 2));
+FETCH 1 FROM c;
+FETCH ALL FROM c;
+FETCH FIRST FROM c;
+COMMIT;
+-- EXPLAIN ANALYZE counts what the scan did
+SELECT * FROM pg_temp.explain($$SELECT event_name FROM trail.read(pg_temp.f('AWSLogs')) WHERE event_name = 'PutObject'$$, true);

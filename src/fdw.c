@@ -70,25 +70,42 @@ typedef struct TrailPlanState
 	double		ntuples;		/* records in them */
 } TrailPlanState;
 
-/* The file list of a parallel scan, in dynamic shared memory */
+/*
+ * The file list of a parallel scan, in dynamic shared memory: every file
+ * the walk found.  Each process prunes with the quals' values of the
+ * current execution as it takes files (a rescan under Gather may bring new
+ * values), so the list stays valid for every execution of the statement.
+ */
 typedef struct TrailShared
 {
 	pg_atomic_uint32 next;		/* the next file to take */
 	uint32		nfiles;
+	bool		single_file;	/* the location named one file */
+	int			nparticipants;	/* workers, then the leader */
 	pg_atomic_uint64 records_read;	/* totals of the workers */
 	pg_atomic_uint64 records_filtered;
 	pg_atomic_uint64 records_returned;
 	pg_atomic_uint64 records_skipped;
 	pg_atomic_uint64 files_read;
 	pg_atomic_uint64 files_skipped;
-	/* uint32 offsets[nfiles], then the NUL-terminated paths */
+
+	/*
+	 * Then pg_atomic_uint64 files_taken[nparticipants] (the files each
+	 * process read, for EXPLAIN ANALYZE), uint32 offsets[nfiles] and the
+	 * NUL-terminated paths.
+	 */
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 } TrailShared;
+
+#define SHARED_TAKEN(shared) ((pg_atomic_uint64 *) (shared)->data)
+#define SHARED_OFFSETS(shared) \
+	((uint32 *) ((shared)->data + sizeof(pg_atomic_uint64) * (shared)->nparticipants))
 
 /* The state of one scan (node->fdw_state) */
 typedef struct TrailExecState
 {
 	MemoryContext cxt;			/* the query's: outlives every row */
+	MemoryContext run_cxt;		/* one execution's: reset at each rescan */
 	TrailFdwOptions opts;
 	int			natts;
 	TrailOutput *outputs;
@@ -96,7 +113,7 @@ typedef struct TrailExecState
 	List	   *expr_states;
 	ExprContext *econtext;
 
-	/* set when the files are known (prepare_files) */
+	/* one execution (in run_cxt), set when the files are known */
 	bool		prepared;
 	TrailPrune *prune;
 	bool		single_file;
@@ -105,12 +122,14 @@ typedef struct TrailExecState
 	List	   *files;			/* the ones to read: char * paths */
 	int			next_file;
 	TrailReport *report;
-
 	TrailScanState *scan;
+
 	TrailShared *shared;		/* parallel scans */
+	int			participant;	/* this process's slot in files_taken */
 	TrailScanCounts counts;		/* of finished scans, this process */
 	TrailScanCounts worker_counts;	/* of the workers, for EXPLAIN */
-	bool		worker_counted;
+	int			nparticipants;	/* of the last parallel execution */
+	uint64	   *files_taken;	/* its files per process, for EXPLAIN */
 } TrailExecState;
 
 /*
@@ -169,64 +188,6 @@ static int
 walk_flags(const TrailFdwOptions *opts)
 {
 	return (opts->recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES;
-}
-
-/*
- * The walk of a location, kept for the rest of the statement: planning and
- * executing one statement then walk the tree once, while every new
- * statement sees the tree as it is now.  Only walks without problems are
- * kept, so that the scan's own walk reports them.
- */
-typedef struct WalkCache
-{
-	MemoryContext cxt;
-	LocalTransactionId lxid;
-	TimestampTz statement;
-	char	   *location;
-	int			flags;
-	bool		is_directory;
-	List	   *files;			/* of TrailFile */
-} WalkCache;
-
-static WalkCache walk_cache;
-
-static List *
-walk_location(const TrailFdwOptions *opts, int flags, bool *is_directory,
-			  TrailReport *report)
-{
-	TimestampTz statement = GetCurrentStatementStartTimestamp();
-	int64		problems = trail_report_count(report);
-	MemoryContext old;
-	List	   *files;
-
-	if (walk_cache.files != NIL && walk_cache.lxid == MyProc->lxid &&
-		walk_cache.statement == statement && walk_cache.flags == flags &&
-		strcmp(walk_cache.location, opts->location) == 0)
-	{
-		*is_directory = walk_cache.is_directory;
-		return walk_cache.files;
-	}
-
-	if (walk_cache.cxt == NULL)
-		walk_cache.cxt = AllocSetContextCreate(TopMemoryContext,
-											   "trail walk cache",
-											   ALLOCSET_DEFAULT_SIZES);
-	MemoryContextReset(walk_cache.cxt);
-	walk_cache.files = NIL;
-	old = MemoryContextSwitchTo(walk_cache.cxt);
-	files = trail_walk(opts->location, flags, is_directory, report);
-	walk_cache.location = pstrdup(opts->location);
-	MemoryContextSwitchTo(old);
-	if (trail_report_count(report) == problems)
-	{
-		walk_cache.files = files;
-		walk_cache.lxid = MyProc->lxid;
-		walk_cache.statement = statement;
-		walk_cache.flags = flags;
-		walk_cache.is_directory = *is_directory;
-	}
-	/* the list lives until the next walk: callers copy what they keep */
-	return files;
 }
 
 static bool
@@ -307,13 +268,15 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 
 	/* the files to read, pruned by the quals whose values are known now */
 	prune = trail_prune_begin(ps->filters, ps->exprs, NULL,
-							  ps->opts.max_delivery_delay, TRAIL_PRUNE_PLAN);
+							  ps->opts.max_delivery_delay,
+							  ps->opts.folder_pruning, TRAIL_PRUNE_PLAN);
 	if (stat(ps->opts.location, &st) == 0)
 	{
 		TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
 		bool		is_directory;
-		List	   *files = walk_location(&ps->opts, walk_flags(&ps->opts),
-										  &is_directory, quiet);
+		List	   *files = trail_walk_cached(ps->opts.location,
+											  walk_flags(&ps->opts),
+											  &is_directory, quiet);
 
 		estimate_files(files, &all_bytes, &all_guess);
 		estimate_files(trail_prune_files(prune, files), &bytes, &guess);
@@ -442,6 +405,9 @@ trailBeginForeignScan(ForeignScanState *node, int eflags)
 	ListCell   *lc;
 
 	state->cxt = CurrentMemoryContext;
+	state->run_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										   "trail scan run",
+										   ALLOCSET_DEFAULT_SIZES);
 	trail_fdw_get_options(RelationGetRelid(rel), &state->opts);
 	foreach(lc, needed_list)
 	{
@@ -465,31 +431,33 @@ trailBeginForeignScan(ForeignScanState *node, int eflags)
 }
 
 /*
- * Walk the location, compute the quals' values and prune.  EXPLAIN does
- * this without running anything (explain_only).
+ * The quals' values of this execution.
+ */
+static TrailPrune *
+begin_prune(TrailExecState *state, TrailPruneMode mode)
+{
+	return trail_prune_begin(state->filters, state->expr_states,
+							 state->econtext, state->opts.max_delivery_delay,
+							 state->opts.folder_pruning, mode);
+}
+
+/*
+ * Compute the quals' values, walk the location and prune: the files this
+ * execution reads.  EXPLAIN does this without running anything
+ * (explain_only).  Everything lives in run_cxt.
  */
 static void
 prepare_files(TrailExecState *state, bool explain_only)
 {
-	List	   *files;
-	bool		is_directory;
-	ListCell   *lc;
-	MemoryContext old = MemoryContextSwitchTo(state->cxt);
+	MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
 
-	state->prune = trail_prune_begin(state->filters, state->expr_states,
-									 state->econtext,
-									 state->opts.max_delivery_delay,
-									 explain_only ? TRAIL_PRUNE_EXPLAIN : TRAIL_PRUNE_EXEC);
+	state->prune = begin_prune(state, explain_only ? TRAIL_PRUNE_EXPLAIN :
+							   TRAIL_PRUNE_EXEC);
 	state->report = trail_report_create(state->opts.on_error);
-	files = walk_location(&state->opts, walk_flags(&state->opts),
-						  &is_directory, state->report);
-	state->single_file = !is_directory;
-	state->nfound = list_length(files);
-	/* the walk's list lives only until the next walk: keep copies */
-	state->files = NIL;
-	foreach(lc, trail_prune_files(state->prune, files))
-		state->files = lappend(state->files,
-							   pstrdup(((TrailFile *) lfirst(lc))->path));
+	state->files = trail_scan_files(state->opts.location,
+									walk_flags(&state->opts), state->prune,
+									state->report, &state->single_file,
+									&state->nfound);
 	state->nread = list_length(state->files);
 	state->next_file = 0;
 	state->prepared = true;
@@ -506,46 +474,61 @@ local_next_file(void *arg)
 	return (const char *) list_nth(state->files, state->next_file++);
 }
 
+/*
+ * The next file of a parallel scan that this execution's quals keep.
+ */
 static const char *
 shared_next_file(void *arg)
 {
-	TrailShared *shared = (TrailShared *) arg;
-	uint32		i = pg_atomic_fetch_add_u32(&shared->next, 1);
-	const uint32 *offsets = (const uint32 *) shared->data;
+	TrailExecState *state = (TrailExecState *) arg;
+	TrailShared *shared = state->shared;
+	const uint32 *offsets = SHARED_OFFSETS(shared);
 
-	if (i >= shared->nfiles)
-		return NULL;
-	return shared->data + offsets[i];
+	for (;;)
+	{
+		uint32		i = pg_atomic_fetch_add_u32(&shared->next, 1);
+		const char *path;
+		TrailLayout layout;
+
+		if (i >= shared->nfiles)
+			return NULL;
+		path = shared->data + offsets[i];
+		trail_layout_parse(path, &layout);
+		if (trail_prune_keep_file(state->prune, &layout))
+		{
+			pg_atomic_fetch_add_u64(&SHARED_TAKEN(shared)[state->participant], 1);
+			return path;
+		}
+	}
 }
 
 static void
 start_scan(TrailExecState *state)
 {
-	/* the executor calls us in a per-row context */
-	MemoryContext old = MemoryContextSwitchTo(state->cxt);
+	MemoryContext old;
 
-	if (state->shared != NULL && state->prune == NULL)
+	if (state->shared != NULL && IsParallelWorker())
 	{
 		/* a worker: the files come from the leader, the values are ours */
-		state->prune = trail_prune_begin(state->filters, state->expr_states,
-										 state->econtext,
-										 state->opts.max_delivery_delay,
-										 TRAIL_PRUNE_EXEC);
+		old = MemoryContextSwitchTo(state->run_cxt);
+		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
 		state->report = trail_report_create(state->opts.on_error);
-		state->single_file = false;
+		state->single_file = state->shared->single_file;
+		MemoryContextSwitchTo(old);
 	}
 	else if (!state->prepared)
 		prepare_files(state, false);
 
+	old = MemoryContextSwitchTo(state->run_cxt);
 	state->scan = trail_scan_begin(state->report, state->natts, state->outputs);
 	if (state->shared != NULL)
-		trail_scan_set_file_source(state->scan, shared_next_file,
-								   state->shared, state->single_file);
+		trail_scan_set_file_source(state->scan, shared_next_file, state,
+								   state->single_file);
 	else
 		trail_scan_set_file_source(state->scan, local_next_file, state,
 								   state->single_file);
-	if (trail_prune_has_record_tests(state->prune))
-		trail_scan_set_filter(state->scan, trail_prune_record, state->prune);
+	if (trail_prune_wants_filter(state->prune))
+		trail_scan_set_filter(state->scan, trail_prune_filter, state->prune);
 	MemoryContextSwitchTo(old);
 }
 
@@ -580,27 +563,32 @@ static void
 finish_scan(TrailExecState *state)
 {
 	TrailScanCounts counts;
-	MemoryContext old;
 
 	if (state->scan == NULL)
 		return;
 	trail_scan_counts(state->scan, &counts);
 	add_counts(&state->counts, &counts);
-	old = MemoryContextSwitchTo(state->cxt);
 	trail_scan_end(state->scan);
-	MemoryContextSwitchTo(old);
 	state->scan = NULL;
+}
+
+/* finish the execution and free what it used */
+static void
+end_run(TrailExecState *state)
+{
+	finish_scan(state);
+	state->prepared = false;
+	state->prune = NULL;
+	state->report = NULL;
+	state->files = NIL;
+	MemoryContextReset(state->run_cxt);
 }
 
 static void
 trailReScanForeignScan(ForeignScanState *node)
 {
-	TrailExecState *state = (TrailExecState *) node->fdw_state;
-
-	finish_scan(state);
 	/* parameters may have changed: find and prune the files again */
-	if (state->shared == NULL)
-		state->prepared = false;
+	end_run((TrailExecState *) node->fdw_state);
 }
 
 static void
@@ -609,7 +597,7 @@ trailEndForeignScan(ForeignScanState *node)
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
 
 	if (state != NULL)
-		finish_scan(state);
+		end_run(state);
 }
 
 /* ----------------------------------------------------------------
@@ -621,11 +609,13 @@ static void
 trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
-	char	   *pruning = trail_prune_describe(state->filters, true);
-	char	   *testing = trail_prune_describe(state->filters, false);
+	char	   *pruning = trail_prune_describe(state->filters, true,
+											   state->opts.folder_pruning);
+	char	   *testing = trail_prune_describe(state->filters, false,
+											   state->opts.folder_pruning);
 
 	ExplainPropertyText("Trail Location", state->opts.location, es);
-	if (!state->prepared && state->shared == NULL)
+	if (!state->prepared && !IsParallelWorker())
 		prepare_files(state, !es->analyze);
 	if (state->prepared)
 		ExplainPropertyText("Trail Files",
@@ -653,6 +643,21 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 									 (long long) total.records_returned,
 									 (long long) total.records_filtered,
 									 (long long) total.records_skipped), es);
+
+		/* which process read how many files: proof that the work was shared */
+		if (state->files_taken != NULL)
+		{
+			StringInfoData buf;
+			int			i;
+
+			initStringInfo(&buf);
+			appendStringInfo(&buf, "leader %llu",
+							 (unsigned long long) state->files_taken[state->nparticipants - 1]);
+			for (i = 0; i < state->nparticipants - 1; i++)
+				appendStringInfo(&buf, ", worker %d %llu", i,
+								 (unsigned long long) state->files_taken[i]);
+			ExplainPropertyText("Trail Files Read", buf.data, es);
+		}
 	}
 }
 
@@ -668,18 +673,41 @@ trailIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
 	return true;
 }
 
+/*
+ * Every file the walk found (the cached walk of this statement), as paths.
+ */
+static List *
+all_files(TrailExecState *state, bool *single_file)
+{
+	TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
+	int			nfound;
+
+	return trail_scan_files(state->opts.location, walk_flags(&state->opts),
+							NULL, quiet, single_file, &nfound);
+}
+
+static Size
+shared_size(int nparticipants, List *files)
+{
+	Size		size = offsetof(TrailShared, data);
+	ListCell   *lc;
+
+	size = add_size(size, mul_size(nparticipants, sizeof(pg_atomic_uint64)));
+	size = add_size(size, mul_size(list_length(files), sizeof(uint32)));
+	foreach(lc, files)
+		size = add_size(size, strlen((char *) lfirst(lc)) + 1);
+	return size;
+}
+
 static Size
 trailEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
 {
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
-	Size		size = offsetof(TrailShared, data);
-	ListCell   *lc;
+	MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
+	bool		single_file;
+	Size		size = shared_size(pcxt->nworkers + 1, all_files(state, &single_file));
 
-	if (!state->prepared)
-		prepare_files(state, false);
-	size = add_size(size, mul_size(list_length(state->files), sizeof(uint32)));
-	foreach(lc, state->files)
-		size = add_size(size, strlen((char *) lfirst(lc)) + 1);
+	MemoryContextSwitchTo(old);
 	return size;
 }
 
@@ -689,20 +717,30 @@ trailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 {
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
 	TrailShared *shared = (TrailShared *) coordinate;
-	uint32	   *offsets = (uint32 *) shared->data;
-	uint32		pos = list_length(state->files) * sizeof(uint32);
+	MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
+	bool		single_file;
+	List	   *files = all_files(state, &single_file);
+	uint32	   *offsets;
+	uint32		pos;
 	ListCell   *lc;
 	int			i = 0;
 
 	pg_atomic_init_u32(&shared->next, 0);
-	shared->nfiles = list_length(state->files);
+	shared->nfiles = list_length(files);
+	shared->single_file = single_file;
+	shared->nparticipants = pcxt->nworkers + 1;
 	pg_atomic_init_u64(&shared->records_read, 0);
 	pg_atomic_init_u64(&shared->records_filtered, 0);
 	pg_atomic_init_u64(&shared->records_returned, 0);
 	pg_atomic_init_u64(&shared->records_skipped, 0);
 	pg_atomic_init_u64(&shared->files_read, 0);
 	pg_atomic_init_u64(&shared->files_skipped, 0);
-	foreach(lc, state->files)
+	for (i = 0; i < shared->nparticipants; i++)
+		pg_atomic_init_u64(&SHARED_TAKEN(shared)[i], 0);
+	offsets = SHARED_OFFSETS(shared);
+	pos = (char *) (offsets + shared->nfiles) - shared->data;
+	i = 0;
+	foreach(lc, files)
 	{
 		const char *path = (const char *) lfirst(lc);
 
@@ -710,7 +748,9 @@ trailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 		strcpy(shared->data + pos, path);
 		pos += strlen(path) + 1;
 	}
+	MemoryContextSwitchTo(old);
 	state->shared = shared;
+	state->participant = shared->nparticipants - 1;
 }
 
 static void
@@ -719,6 +759,7 @@ trailReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 {
 	TrailShared *shared = (TrailShared *) coordinate;
 
+	/* a new execution: every file is there to take again */
 	pg_atomic_write_u32(&shared->next, 0);
 }
 
@@ -729,6 +770,7 @@ trailInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
 
 	state->shared = (TrailShared *) coordinate;
+	state->participant = ParallelWorkerNumber;
 }
 
 /*
@@ -741,9 +783,8 @@ trailShutdownForeignScan(ForeignScanState *node)
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
 	TrailShared *shared = state->shared;
 
-	if (shared == NULL || state->worker_counted)
+	if (shared == NULL)
 		return;
-	state->worker_counted = true;
 	if (IsParallelWorker())
 	{
 		TrailScanCounts c = state->counts;
@@ -764,19 +805,40 @@ trailShutdownForeignScan(ForeignScanState *node)
 	}
 	else
 	{
-		state->worker_counts.records_read = pg_atomic_read_u64(&shared->records_read);
-		state->worker_counts.records_filtered = pg_atomic_read_u64(&shared->records_filtered);
-		state->worker_counts.records_returned = pg_atomic_read_u64(&shared->records_returned);
-		state->worker_counts.records_skipped = pg_atomic_read_u64(&shared->records_skipped);
-		state->worker_counts.files_read = pg_atomic_read_u64(&shared->files_read);
-		state->worker_counts.files_skipped = pg_atomic_read_u64(&shared->files_skipped);
+		int			i;
+
+		state->worker_counts.records_read += pg_atomic_read_u64(&shared->records_read);
+		state->worker_counts.records_filtered += pg_atomic_read_u64(&shared->records_filtered);
+		state->worker_counts.records_returned += pg_atomic_read_u64(&shared->records_returned);
+		state->worker_counts.records_skipped += pg_atomic_read_u64(&shared->records_skipped);
+		state->worker_counts.files_read += pg_atomic_read_u64(&shared->files_read);
+		state->worker_counts.files_skipped += pg_atomic_read_u64(&shared->files_skipped);
+		if (state->files_taken == NULL || state->nparticipants != shared->nparticipants)
+		{
+			state->nparticipants = shared->nparticipants;
+			state->files_taken = MemoryContextAllocZero(state->cxt,
+														sizeof(uint64) * state->nparticipants);
+		}
+		for (i = 0; i < shared->nparticipants; i++)
+			state->files_taken[i] += pg_atomic_read_u64(&SHARED_TAKEN(shared)[i]);
 	}
-	/* the shared memory is about to go */
+
+	/*
+	 * The shared memory is about to go.  A scan still running (under a
+	 * Limit) goes on with the files this execution's quals keep.
+	 */
 	state->shared = NULL;
 	if (state->scan)
+	{
+		MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
+
+		state->files = NIL;
+		state->next_file = 0;
+		state->prepared = true;
+		MemoryContextSwitchTo(old);
 		trail_scan_set_file_source(state->scan, local_next_file, state,
 								   state->single_file);
-	state->files = NIL;
+	}
 }
 
 /* ----------------------------------------------------------------

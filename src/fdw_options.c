@@ -36,6 +36,7 @@ static const TrailOption valid_options[] = {
 	{"recursive", ForeignTableRelationId},
 	{"on_error", ForeignTableRelationId},
 	{"max_delivery_delay", ForeignTableRelationId},
+	{"folder_pruning", ForeignTableRelationId},
 	{"field", AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -43,24 +44,19 @@ static const TrailOption valid_options[] = {
 PG_FUNCTION_INFO_V1(trail_fdw_validator);
 
 /*
- * The interval text of max_delivery_delay in microseconds.
+ * The interval text of max_delivery_delay in microseconds (the same syntax
+ * as the setting trail.max_delivery_delay).
  */
 static int64
 parse_delay(const char *value)
 {
-	Interval   *iv;
 	int64		usecs;
 
-	iv = DatumGetIntervalP(DirectFunctionCall3(interval_in,
-											   CStringGetDatum(value),
-											   ObjectIdGetDatum(InvalidOid),
-											   Int32GetDatum(-1)));
-	usecs = iv->time + (int64) iv->day * USECS_PER_DAY +
-		(int64) iv->month * DAYS_PER_MONTH * USECS_PER_DAY;
-	if (usecs < 0)
+	if (!trail_parse_delay(value, &usecs))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"max_delivery_delay\" must not be negative")));
+				 errmsg("invalid value for option \"max_delivery_delay\": \"%s\"", value),
+				 errdetail("The value must be an interval that is not negative, for example '6 hours' or '3 days'.")));
 	return usecs;
 }
 
@@ -145,7 +141,8 @@ trail_fdw_validator(PG_FUNCTION_ARGS)
 						 errmsg("\"location\" must not be empty")));
 			has_location = true;
 		}
-		else if (strcmp(def->defname, "recursive") == 0)
+		else if (strcmp(def->defname, "recursive") == 0 ||
+				 strcmp(def->defname, "folder_pruning") == 0)
 			(void) defGetBoolean(def);
 		else if (strcmp(def->defname, "on_error") == 0)
 			(void) trail_on_error_from_string(defGetString(def));
@@ -183,7 +180,8 @@ trail_fdw_get_options(Oid foreigntableid, TrailFdwOptions *opts)
 	opts->location = NULL;
 	opts->recursive = true;
 	opts->on_error = TRAIL_ON_ERROR_STOP;
-	opts->max_delivery_delay = trail_max_delivery_delay_usecs();
+	opts->max_delivery_delay = -1;
+	opts->folder_pruning = trail_folder_pruning;
 
 	foreach(lc, table->options)
 	{
@@ -197,7 +195,12 @@ trail_fdw_get_options(Oid foreigntableid, TrailFdwOptions *opts)
 			opts->on_error = trail_on_error_from_string(defGetString(def));
 		else if (strcmp(def->defname, "max_delivery_delay") == 0)
 			opts->max_delivery_delay = parse_delay(defGetString(def));
+		else if (strcmp(def->defname, "folder_pruning") == 0)
+			opts->folder_pruning = defGetBoolean(def);
 	}
+	/* the setting only when the table does not say (it may be invalid) */
+	if (opts->max_delivery_delay < 0)
+		opts->max_delivery_delay = trail_max_delivery_delay_usecs();
 	if (opts->location == NULL)
 		elog(ERROR, "trail_fdw: foreign table has no location");
 }

@@ -10,9 +10,11 @@
 
 #include "catalog/pg_authid.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(trail_read);
 PG_FUNCTION_INFO_V1(trail_parse_text);
@@ -65,39 +67,54 @@ event_result(FunctionCallInfo fcinfo)
 
 /*
  * Run a scan to its end, putting every row in the result tuplestore.
+ *
+ * This is the FunctionScan path, taken only when the CustomScan cannot be
+ * (see read_scan.c): every column is built and every file read.  The scan
+ * lives in a memory context of its own, deleted before returning, so that
+ * a call per outer row (LATERAL) does not accumulate memory.
  */
 static void
-materialize_scan(FunctionCallInfo fcinfo, TupleDesc tupdesc,
-				 TrailScanState *st)
+materialize_scan(FunctionCallInfo fcinfo, TrailReport *report,
+				 const char *location, bool recursive,
+				 const char *data, size_t len)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TupleDesc	tupdesc = event_result(fcinfo);
+	TrailOutput outputs[TRAIL_NCOLUMNS];
 	Datum		values[TRAIL_NCOLUMNS];
 	bool		isnull[TRAIL_NCOLUMNS];
-
-	while (trail_scan_next(st, values, isnull))
-		tuplestore_putvalues(rsinfo->setResult, tupdesc, values, isnull);
-	trail_scan_end(st);
-}
-
-/*
- * The values to build: the columns the query uses (see projection.c), each
- * as its own type.
- */
-static TrailOutput *
-event_outputs(FunctionCallInfo fcinfo, int argno)
-{
-	bool		needed[TRAIL_NCOLUMNS];
-	TrailOutput *outputs = palloc0(sizeof(TrailOutput) * TRAIL_NCOLUMNS);
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "trail function call",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	TrailScanState *st;
 	int			i;
 
-	trail_projection_needed(fcinfo, argno, needed);
 	for (i = 0; i < TRAIL_NCOLUMNS; i++)
 	{
-		outputs[i].column = needed[i] ? i : TRAIL_OUTPUT_NONE;
+		outputs[i].column = i;
+		outputs[i].field = NULL;
 		outputs[i].typid = trail_column_type(i);
 		outputs[i].typmod = -1;
 	}
-	return outputs;
+	st = trail_scan_begin(report, TRAIL_NCOLUMNS, outputs);
+	if (location != NULL)
+	{
+		bool		is_directory;
+		List	   *files = trail_walk(location,
+									   (recursive ? TRAIL_WALK_RECURSIVE : 0) |
+									   TRAIL_WALK_EVENT_FILES,
+									   &is_directory, report);
+
+		trail_scan_set_files(st, files, !is_directory);
+	}
+	else
+		trail_scan_set_memory(st, data, len);
+	while (trail_scan_next(st, values, isnull))
+		tuplestore_putvalues(rsinfo->setResult, tupdesc, values, isnull);
+	trail_scan_end(st);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 }
 
 /*
@@ -109,70 +126,28 @@ trail_read(PG_FUNCTION_ARGS)
 	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	bool		recursive = PG_GETARG_BOOL(1);
 	TrailOnError mode = trail_on_error_from_string(text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	MemoryContext old;
-	TrailReport *report;
-	List	   *files;
-	bool		is_directory;
-	TrailScanState *st;
-	TrailPrune *prune;
 
 	trail_check_file_access();
-	tupdesc = event_result(fcinfo);
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	report = trail_report_create(mode);
-	files = trail_walk(location,
-					   (recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES,
-					   &is_directory, report);
-	st = trail_scan_begin(report, TRAIL_NCOLUMNS, event_outputs(fcinfo, 3));
-	prune = trail_projection_prune(fcinfo, 3);
-	if (prune != NULL)
-	{
-		/* the query's quals rule out some files and records */
-		files = trail_prune_files(prune, files);
-		if (trail_prune_has_record_tests(prune))
-			trail_scan_set_filter(st, trail_prune_record, prune);
-	}
-	trail_scan_set_files(st, files, !is_directory);
-	materialize_scan(fcinfo, tupdesc, st);
-	MemoryContextSwitchTo(old);
-	return (Datum) 0;
-}
-
-static Datum
-parse_buffer(FunctionCallInfo fcinfo, const char *data, size_t len)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc;
-	MemoryContext old;
-	TrailScanState *st;
-	TrailPrune *prune;
-
-	tupdesc = event_result(fcinfo);
-
-	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
-	st = trail_scan_begin(trail_report_create(TRAIL_ON_ERROR_STOP),
-						  TRAIL_NCOLUMNS, event_outputs(fcinfo, 1));
-	prune = trail_projection_prune(fcinfo, 1);
-	if (prune != NULL && trail_prune_has_record_tests(prune))
-		trail_scan_set_filter(st, trail_prune_record, prune);
-	trail_scan_set_memory(st, data, len);
-	materialize_scan(fcinfo, tupdesc, st);
-	MemoryContextSwitchTo(old);
+	materialize_scan(fcinfo, trail_report_create(mode), location, recursive,
+					 NULL, 0);
 	return (Datum) 0;
 }
 
 /*
- * trail.parse(document text)
+ * trail.parse(document text): the text is in the server encoding, the
+ * reader wants UTF-8.
  */
 Datum
 trail_parse_text(PG_FUNCTION_ARGS)
 {
 	text	   *doc = PG_GETARG_TEXT_PP(0);
+	const char *bytes = VARDATA_ANY(doc);
+	int			len = VARSIZE_ANY_EXHDR(doc);
+	char	   *utf8 = pg_server_to_any(bytes, len, PG_UTF8);
 
-	return parse_buffer(fcinfo, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc));
+	materialize_scan(fcinfo, trail_report_create(TRAIL_ON_ERROR_STOP), NULL,
+					 false, utf8, utf8 == bytes ? len : strlen(utf8));
+	return (Datum) 0;
 }
 
 /*
@@ -183,7 +158,9 @@ trail_parse_bytea(PG_FUNCTION_ARGS)
 {
 	bytea	   *doc = PG_GETARG_BYTEA_PP(0);
 
-	return parse_buffer(fcinfo, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc));
+	materialize_scan(fcinfo, trail_report_create(TRAIL_ON_ERROR_STOP), NULL,
+					 false, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc));
+	return (Datum) 0;
 }
 
 /*

@@ -82,7 +82,21 @@ struct TrailPrune
 	int64		delay;
 	List	   *sets;			/* of ValueSet */
 	int			read_only;		/* -1: no test, else 0 or 1 */
+
+	/*
+	 * Pruning by account, region and category folder trusts that a file's
+	 * records belong to its folder.  When it prunes, records are checked
+	 * against their file's folder, and the first one that contradicts it is
+	 * reported (once per scan).
+	 */
+	bool		folder_pruning;
+	bool		check_folders;
+	bool		warned;
+	char	   *folder_path;	/* the file whose layout is in folder */
+	TrailLayout folder;
 };
+
+static bool has_set(TrailPrune *prune, int column);
 
 static bool
 is_file_column(int column)
@@ -294,17 +308,20 @@ trail_prune_classify(RelOptInfo *baserel, const int *attr_columns, List **exprs)
 }
 
 /*
- * The column names the filters test, for EXPLAIN: those that prune files
- * (file_level) or those tested on records.
+ * What the filters test, for EXPLAIN: how they prune files (file_level),
+ * or the columns tested on records.  NULL when there is nothing to say.
  */
 char *
-trail_prune_describe(List *filters, bool file_level)
+trail_prune_describe(List *filters, bool file_level, bool folder_pruning)
 {
 	StringInfoData buf;
+	StringInfoData folders;
 	bool		shown[TRAIL_NCOLUMNS] = {0};
+	bool		time = false;
 	ListCell   *lc;
 
 	initStringInfo(&buf);
+	initStringInfo(&folders);
 	foreach(lc, filters)
 	{
 		List	   *f = (List *) lfirst(lc);
@@ -314,9 +331,31 @@ trail_prune_describe(List *filters, bool file_level)
 			!(file_level ? is_file_column(column) : is_record_column(column)))
 			continue;
 		shown[column] = true;
+		if (file_level && column == TRAIL_COL_EVENT_TIME)
+		{
+			time = true;
+			continue;
+		}
+		if (file_level)
+		{
+			if (folders.len > 0)
+				appendStringInfoString(&folders, ", ");
+			appendStringInfoString(&folders, trail_columns[column].name);
+			continue;
+		}
 		if (buf.len > 0)
 			appendStringInfoString(&buf, ", ");
 		appendStringInfoString(&buf, trail_columns[column].name);
+	}
+	if (file_level)
+	{
+		/* the folders are trusted to hold what their names say */
+		if (folders.len > 0)
+			appendStringInfo(&buf, folder_pruning ? "%s by folder" :
+							 "not %s (folder_pruning is off)", folders.data);
+		if (time)
+			appendStringInfo(&buf, "%sevent_time by delivery time",
+							 buf.len > 0 ? "; " : "");
 	}
 	return buf.len > 0 ? buf.data : NULL;
 }
@@ -342,7 +381,7 @@ add_set(TrailPrune *prune, int column, List *values)
 }
 
 static TrailPrune *
-prune_create(int64 max_delivery_delay)
+prune_create(int64 max_delivery_delay, bool folder_pruning)
 {
 	TrailPrune *prune = palloc0(sizeof(TrailPrune));
 
@@ -350,6 +389,7 @@ prune_create(int64 max_delivery_delay)
 	prune->hi = DT_NOEND;
 	prune->delay = max_delivery_delay;
 	prune->read_only = -1;
+	prune->folder_pruning = folder_pruning;
 	return prune;
 }
 
@@ -447,9 +487,10 @@ prune_add(TrailPrune *prune, List *f, Datum value, bool isnull)
  */
 TrailPrune *
 trail_prune_begin(List *filters, List *values, ExprContext *econtext,
-				  int64 max_delivery_delay, TrailPruneMode mode)
+				  int64 max_delivery_delay, bool folder_pruning,
+				  TrailPruneMode mode)
 {
-	TrailPrune *prune = prune_create(max_delivery_delay);
+	TrailPrune *prune = prune_create(max_delivery_delay, folder_pruning);
 	ListCell   *lc;
 
 	foreach(lc, filters)
@@ -477,63 +518,11 @@ trail_prune_begin(List *filters, List *values, ExprContext *econtext,
 		}
 		prune_add(prune, f, value, isnull);
 	}
+	prune->check_folders = folder_pruning &&
+		(has_set(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID) ||
+		 has_set(prune, TRAIL_COL_AWS_REGION) ||
+		 has_set(prune, TRAIL_COL_EVENT_CATEGORY));
 	return prune;
-}
-
-/*
- * The same for trail.read() and trail.parse(), whose planner hook passes the
- * filters (trail_prune_filters_to_array) and then their values as extra
- * arguments: filter values start at argument first_value.
- */
-TrailPrune *
-trail_prune_from_args(ArrayType *filters, FunctionCallInfo fcinfo,
-					  int first_value, int64 max_delivery_delay)
-{
-	TrailPrune *prune = prune_create(max_delivery_delay);
-	Datum	   *elems;
-	bool	   *nulls;
-	int			n,
-				i;
-
-	deconstruct_array(filters, INT4OID, sizeof(int32), true, TYPALIGN_INT,
-					  &elems, &nulls, &n);
-	for (i = 0; i + 3 < n; i += 4)
-	{
-		List	   *f = list_make4(makeInteger(DatumGetInt32(elems[i])),
-								   makeInteger(DatumGetInt32(elems[i + 1])),
-								   makeInteger(DatumGetInt32(elems[i + 2])),
-								   makeInteger(DatumGetInt32(elems[i + 3])));
-		int			arg = first_value + FILTER_EXPR(f);
-
-		if (FILTER_EXPR(f) >= 0 && arg >= PG_NARGS())
-			elog(ERROR, "trail: filter value argument %d is missing", arg);
-		prune_add(prune, f,
-				  FILTER_EXPR(f) >= 0 ? PG_GETARG_DATUM(arg) : (Datum) 0,
-				  FILTER_EXPR(f) >= 0 ? PG_ARGISNULL(arg) : false);
-	}
-	return prune;
-}
-
-/*
- * The filters as an int4[] (four numbers a filter), for a function call.
- */
-ArrayType *
-trail_prune_filters_to_array(List *filters)
-{
-	Datum	   *elems = palloc(sizeof(Datum) * 4 * Max(list_length(filters), 1));
-	int			n = 0;
-	ListCell   *lc;
-
-	foreach(lc, filters)
-	{
-		List	   *f = (List *) lfirst(lc);
-
-		elems[n++] = Int32GetDatum(FILTER_KIND(f));
-		elems[n++] = Int32GetDatum(FILTER_COLUMN(f));
-		elems[n++] = Int32GetDatum(FILTER_EXPR(f));
-		elems[n++] = Int32GetDatum(FILTER_RUNTIME(f));
-	}
-	return construct_array(elems, n, INT4OID, sizeof(int32), true, TYPALIGN_INT);
 }
 
 static bool
@@ -579,58 +568,58 @@ has_set(TrailPrune *prune, int column)
 }
 
 /*
+ * Does the folder of a file (its account, region and kind) rule out the
+ * rows the quals accept?
+ */
+static bool
+folder_rules_out(TrailPrune *prune, const TrailLayout *layout)
+{
+	if (!sets_hold(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID, layout->account_id) ||
+		!sets_hold(prune, TRAIL_COL_AWS_REGION, layout->region))
+		return true;
+	if (has_set(prune, TRAIL_COL_EVENT_CATEGORY))
+	{
+		switch (layout->kind)
+		{
+			case TRAIL_KIND_CLOUDTRAIL:
+				return !sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "Management") &&
+					!sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "Data");
+			case TRAIL_KIND_INSIGHT:
+				return !sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "Insight");
+			case TRAIL_KIND_NETWORK_ACTIVITY:
+				return !sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "NetworkActivity");
+			default:
+				break;
+		}
+	}
+	return false;
+}
+
+/*
  * Can the file whose path says layout hold a row the quals accept?  Files
  * outside the CloudTrail layout always can.
  */
 bool
-trail_prune_keep_file(TrailPrune *prune, const TrailLayout *l)
+trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout)
 {
-	TrailLayout layout = *l;
-
 	if (prune->impossible)
 		return false;
-	if (layout.kind == TRAIL_KIND_NONE)
+	if (layout->kind == TRAIL_KIND_NONE)
 		return true;
-
-	if (!sets_hold(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID, layout.account_id) ||
-		!sets_hold(prune, TRAIL_COL_AWS_REGION, layout.region))
+	if (prune->folder_pruning && folder_rules_out(prune, layout))
 		return false;
-
-	if (has_set(prune, TRAIL_COL_EVENT_CATEGORY))
-	{
-		bool		keep;
-
-		switch (layout.kind)
-		{
-			case TRAIL_KIND_CLOUDTRAIL:
-				keep = sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "Management") ||
-					sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "Data");
-				break;
-			case TRAIL_KIND_INSIGHT:
-				keep = sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "Insight");
-				break;
-			case TRAIL_KIND_NETWORK_ACTIVITY:
-				keep = sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "NetworkActivity");
-				break;
-			default:
-				keep = true;
-				break;
-		}
-		if (!keep)
-			return false;
-	}
 
 	/*
 	 * A file delivered at D holds events from D - max_delivery_delay up to
 	 * D (plus slack for clock skew).
 	 */
-	if (prune->has_time && layout.has_delivered_at)
+	if (prune->has_time && layout->has_delivered_at)
 	{
 		if (prune->lo != DT_NOBEGIN &&
-			layout.delivered_at + TRAIL_DELIVERY_SLACK_USECS < prune->lo)
+			layout->delivered_at + TRAIL_DELIVERY_SLACK_USECS < prune->lo)
 			return false;
 		if (prune->hi != DT_NOEND &&
-			layout.delivered_at - prune->delay > prune->hi)
+			layout->delivered_at - prune->delay > prune->hi)
 			return false;
 	}
 	return true;
@@ -746,4 +735,124 @@ trail_prune_record(void *arg, const TrailRecord *rec)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * The unescaped text of a string member of a record, or NULL when it is
+ * absent or not a string.
+ */
+static char *
+record_string(const TrailRecord *rec, const char *key)
+{
+	TrailSlice	v = trail_json_get(rec->members, key);
+	int			len;
+	int			replaced;
+
+	if (v.type != TRAIL_JSON_STRING)
+		return NULL;
+	return trail_json_unescape(v, &len, &replaced);
+}
+
+/*
+ * Warn (once per scan) when a record does not belong to the folder its file
+ * is in, for the folder levels the quals pruned by: files pruned by their
+ * folder may then hold rows the query asked for.
+ */
+static void
+check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
+{
+	const char *field = NULL;
+	char	   *value = NULL;
+	const char *expected = NULL;
+
+	if (prune->folder_path == NULL || strcmp(prune->folder_path, path) != 0)
+	{
+		if (prune->folder_path)
+			pfree(prune->folder_path);
+		prune->folder_path = MemoryContextStrdup(GetMemoryChunkContext(prune), path);
+		trail_layout_parse(path, &prune->folder);
+	}
+	if (prune->folder.kind == TRAIL_KIND_NONE)
+		return;
+
+	if (has_set(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID) &&
+		(value = record_string(rec, "recipientAccountId")) != NULL &&
+		strcmp(value, prune->folder.account_id) != 0)
+	{
+		field = "recipientAccountId";
+		expected = psprintf("account \"%s\"", prune->folder.account_id);
+	}
+	else if (has_set(prune, TRAIL_COL_AWS_REGION) &&
+			 (value = record_string(rec, "awsRegion")) != NULL &&
+			 strcmp(value, prune->folder.region) != 0)
+	{
+		field = "awsRegion";
+		expected = psprintf("region \"%s\"", prune->folder.region);
+	}
+	else if (has_set(prune, TRAIL_COL_EVENT_CATEGORY))
+	{
+		TrailError	err = {0};
+		int			c = trail_record_category(rec->members, &err);
+		const char *label = c >= 0 ? trail_category_label(c) : NULL;
+		bool		fits = true;
+
+		if (label == NULL)
+			return;
+		switch (prune->folder.kind)
+		{
+			case TRAIL_KIND_CLOUDTRAIL:
+				fits = strcmp(label, "Management") == 0 || strcmp(label, "Data") == 0;
+				break;
+			case TRAIL_KIND_INSIGHT:
+				fits = strcmp(label, "Insight") == 0;
+				break;
+			case TRAIL_KIND_NETWORK_ACTIVITY:
+				fits = strcmp(label, "NetworkActivity") == 0;
+				break;
+			default:
+				break;
+		}
+		if (!fits)
+		{
+			field = "eventCategory";
+			value = pstrdup(label);
+			expected = psprintf("folder \"%s\"", trail_kind_name(prune->folder.kind));
+		}
+	}
+	if (field == NULL)
+		return;
+
+	prune->warned = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("CloudTrail file \"%s\" holds a record that does not belong to its folder",
+					path),
+			 errdetail("Record %lld has %s \"%s\", but the file is in the %s.  Pruning by folder skipped files by their folders, so the result may lack rows from files that were not read.",
+					   (long long) rec->ordinal, field, value, expected),
+			 errhint("Turn pruning by folder off with SET trail.folder_pruning = off, or with the foreign table option folder_pruning 'false'.")));
+}
+
+/*
+ * Does a scan need to look at records before decoding them?
+ */
+bool
+trail_prune_wants_filter(TrailPrune *prune)
+{
+	return prune->check_folders || trail_prune_has_record_tests(prune);
+}
+
+/*
+ * The record filter of a scan (a TrailRecordFilterFn; arg is the
+ * TrailPrune): checks the record against its folder when pruning trusted
+ * folders, then tests it against the quals.  Runs in the scan's row
+ * memory context.
+ */
+bool
+trail_prune_filter(void *arg, const char *path, const TrailRecord *rec)
+{
+	TrailPrune *prune = (TrailPrune *) arg;
+
+	if (prune->check_folders && !prune->warned && path != NULL)
+		check_folder(prune, path, rec);
+	return trail_prune_record(prune, rec);
 }

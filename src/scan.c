@@ -531,7 +531,7 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		if (st->filter != NULL)
 		{
 			old = MemoryContextSwitchTo(st->row_cxt);
-			ok = st->filter(st->filter_arg, &rec);
+			ok = st->filter(st->filter_arg, st->path, &rec);
 			MemoryContextSwitchTo(old);
 			if (!ok)
 			{

@@ -16,12 +16,14 @@
  *	                  conversions, jsonb_build.c the jsonb values,
  *	                  columns.c knows the columns)
  *	  scan.c          drives the above for a whole scan, with the error
- *	                  policy; functions.c (SQL functions) and the FDW
- *	                  (trail_fdw.h) sit on top of it
+ *	                  policy; scan_files.c finds the files one execution
+ *	                  of a scan reads
+ *	  front ends      read_scan.c (trail.read/trail.parse in FROM, a
+ *	                  CustomScan), functions.c (the SQL functions when
+ *	                  called otherwise, trail.files), the FDW (trail_fdw.h)
  *
  * Beside the flow: pruning.c turns a query's quals into tests on files and
- * records, for the FDW and for the SQL functions (projection.c passes them
- * the quals and the columns a query uses).
+ * records, for the FDW and for the CustomScan.
  *
  * Errors found while reading are "soft": the reading layers fill a
  * TrailError and return, and scan.c decides whether to raise or to skip.
@@ -408,7 +410,8 @@ typedef struct TrailScanState TrailScanState;
 typedef const char *(*TrailNextFileFn) (void *arg);
 
 /* a test on a record before it is decoded: false passes it over */
-typedef bool (*TrailRecordFilterFn) (void *arg, const TrailRecord *rec);
+typedef bool (*TrailRecordFilterFn) (void *arg, const char *path,
+									 const TrailRecord *rec);
 
 typedef struct TrailScanCounts
 {
@@ -437,6 +440,18 @@ extern void trail_scan_counts(TrailScanState *st, TrailScanCounts *counts);
 extern void trail_scan_end(TrailScanState *st);
 
 /* ----------------------------------------------------------------
+ * scan_files.c: the files one execution of a scan reads
+ * ----------------------------------------------------------------
+ */
+struct TrailPrune;
+
+extern List *trail_walk_cached(const char *location, int flags,
+							   bool *is_directory, TrailReport *report);
+extern List *trail_scan_files(const char *location, int walk_flags,
+							  struct TrailPrune *prune, TrailReport *report,
+							  bool *single_file, int *nfound);
+
+/* ----------------------------------------------------------------
  * pruning.c: quals -> which files to open and which records to decode
  * ----------------------------------------------------------------
  */
@@ -457,17 +472,17 @@ extern List *trail_prune_classify(struct RelOptInfo *baserel,
 extern TrailPrune *trail_prune_begin(List *filters, List *values,
 									 struct ExprContext *econtext,
 									 int64 max_delivery_delay,
+									 bool folder_pruning,
 									 TrailPruneMode mode);
-extern TrailPrune *trail_prune_from_args(ArrayType *filters,
-										 FunctionCallInfo fcinfo,
-										 int first_value,
-										 int64 max_delivery_delay);
-extern ArrayType *trail_prune_filters_to_array(List *filters);
 extern bool trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout);
 extern List *trail_prune_files(TrailPrune *prune, List *files);
 extern bool trail_prune_has_record_tests(TrailPrune *prune);
 extern bool trail_prune_record(void *arg, const TrailRecord *rec);
-extern char *trail_prune_describe(List *filters, bool file_level);
+extern bool trail_prune_wants_filter(TrailPrune *prune);
+extern bool trail_prune_filter(void *arg, const char *path,
+							   const TrailRecord *rec);
+extern char *trail_prune_describe(List *filters, bool file_level,
+								  bool folder_pruning);
 
 /* ----------------------------------------------------------------
  * functions.c: SQL-callable functions and the privilege check
@@ -476,22 +491,19 @@ extern char *trail_prune_describe(List *filters, bool file_level);
 extern void trail_check_file_access(void);
 
 /* ----------------------------------------------------------------
- * projection.c: tell the SQL functions which columns a query uses
+ * read_scan.c: trail.read() and trail.parse() in FROM, as a CustomScan
  * ----------------------------------------------------------------
  */
-extern void trail_projection_init(void);
-extern void trail_projection_needed(FunctionCallInfo fcinfo, int argno,
-									bool *needed);
-extern TrailPrune *trail_projection_prune(FunctionCallInfo fcinfo, int argno);
+extern void trail_read_scan_init(void);
 
 /* ----------------------------------------------------------------
  * trail.c: settings
  * ----------------------------------------------------------------
  */
 extern int	trail_max_record_size;
-extern int	trail_max_delivery_delay;
+extern bool trail_folder_pruning;
 
-#define trail_max_delivery_delay_usecs() \
-	((int64) trail_max_delivery_delay * USECS_PER_SEC)
+extern bool trail_parse_delay(const char *text, int64 *usecs);
+extern int64 trail_max_delivery_delay_usecs(void);
 
 #endif							/* TRAIL_H */

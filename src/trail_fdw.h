@@ -29,6 +29,7 @@ typedef struct TrailFdwOptions
 	bool		recursive;
 	TrailOnError on_error;
 	int64		max_delivery_delay; /* microseconds */
+	bool		folder_pruning; /* may pruning trust account/region/category folders? */
 } TrailFdwOptions;
 
 extern void trail_fdw_get_options(Oid foreigntableid, TrailFdwOptions *opts);

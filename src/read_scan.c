@@ -1,0 +1,709 @@
+/*-------------------------------------------------------------------------
+ *
+ * read_scan.c
+ *	  trail.read() and trail.parse() in FROM, as a CustomScan.
+ *
+ * A function in FROM would be run by a FunctionScan: it cannot know which
+ * of its columns the query uses (so it would build every jsonb value for a
+ * count(*)), it does not see the quals (so it would read every file for a
+ * query on one day), and its rows go through a tuplestore.  The planner
+ * knows the columns and the quals, so set_rel_pathlist_hook replaces the
+ * FunctionScan of one of our readers with a CustomScan whose plan carries
+ *
+ *	  custom_private  the reader, the columns to build, the quals pruning.c
+ *	                  understands (as the foreign table's plan does);
+ *	  custom_exprs    the function's arguments, then the quals' values;
+ *
+ * and whose scan tuple holds just the columns used (custom_scan_tlist).
+ * The executor streams rows from the same scan code as the foreign table,
+ * and rechecks every qual.  Arguments that depend on an outer row (LATERAL,
+ * a correlated subquery) become executor parameters: each rescan is a new
+ * run with its own memory, reset when the next run starts.
+ *
+ * What is left to a FunctionScan (and then builds every column and reads
+ * every file): a whole-row reference, WITH ORDINALITY, ROWS FROM with
+ * several functions, and calls in a SELECT list.
+ *
+ * The hook must be in place before the first query of a session is
+ * planned, when nothing may have loaded the library yet, so the readers
+ * name trail_reader_support as their planner support function: the planner
+ * calls it while simplifying the call, which loads the library (and runs
+ * _PG_init) before it plans the scan.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "trail.h"
+
+#include <sys/stat.h>
+
+#include "access/htup_details.h"
+#include "access/sysattr.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/extensible.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
+#include "parser/parsetree.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+typedef enum ReaderKind
+{
+	READER_READ,				/* trail.read(location, recursive, on_error) */
+	READER_PARSE_TEXT,			/* trail.parse(text) */
+	READER_PARSE_BYTEA,			/* trail.parse(bytea) */
+	NUM_READERS
+} ReaderKind;
+
+/* the C symbol and the argument count of each reader */
+static const struct
+{
+	const char *symbol;
+	int			nargs;
+}			readers[NUM_READERS] = {
+	{"trail_read", 3},
+	{"trail_parse_text", 1},
+	{"trail_parse_bytea", 1}
+};
+
+/* custom_private of a plan: a List of these */
+enum
+{
+	PRIVATE_KIND,				/* Integer: ReaderKind */
+	PRIVATE_FUNCID,				/* Integer: the function's OID */
+	PRIVATE_COLUMNS,			/* IntList: TrailColumnId of each scan column */
+	PRIVATE_FILTERS				/* List: pruning.c's filters */
+};
+
+typedef struct ReadScanState
+{
+	CustomScanState css;
+	ReaderKind	kind;
+	Oid			funcid;
+	List	   *arg_states;		/* the function's arguments */
+	List	   *filters;
+	List	   *value_states;	/* the filters' values */
+	int			noutputs;
+	TrailOutput *outputs;
+
+	/* one run: from the first row to the end or the next rescan */
+	MemoryContext run_cxt;
+	bool		started;
+	char	   *location;		/* trail.read */
+	TrailPrune *prune;
+	TrailScanState *scan;		/* NULL when finished */
+	List	   *files;			/* paths to read */
+	int			next_file;
+	int			nfound;
+	int			nread;
+	bool		walked;
+
+	/* all runs so far, for EXPLAIN ANALYZE */
+	TrailScanCounts counts;
+} ReadScanState;
+
+static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
+
+static Plan *plan_read_path(PlannerInfo *root, RelOptInfo *rel,
+							struct CustomPath *best_path, List *tlist,
+							List *clauses, List *custom_plans);
+static Node *create_read_state(CustomScan *cscan);
+static void begin_read(CustomScanState *node, EState *estate, int eflags);
+static TupleTableSlot *exec_read(CustomScanState *node);
+static void end_read(CustomScanState *node);
+static void rescan_read(CustomScanState *node);
+static void explain_read(CustomScanState *node, List *ancestors,
+						 ExplainState *es);
+
+static const CustomPathMethods read_path_methods = {
+	.CustomName = "trail",
+	.PlanCustomPath = plan_read_path,
+};
+
+/* EXPLAIN shows the scan as "Custom Scan (trail.read)" */
+static const CustomScanMethods scan_methods[NUM_READERS] = {
+	{.CustomName = "trail.read",.CreateCustomScanState = create_read_state},
+	{.CustomName = "trail.parse",.CreateCustomScanState = create_read_state},
+	{.CustomName = "trail.parse",.CreateCustomScanState = create_read_state},
+};
+
+static const CustomExecMethods exec_methods = {
+	.CustomName = "trail",
+	.BeginCustomScan = begin_read,
+	.ExecCustomScan = exec_read,
+	.EndCustomScan = end_read,
+	.ReScanCustomScan = rescan_read,
+	.ExplainCustomScan = explain_read,
+};
+
+/* ----------------------------------------------------------------
+ * Planning
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Which of our readers funcid is (by its C symbol, so that nothing else
+ * named "read" counts), or -1.
+ */
+static int
+reader_kind(Oid funcid)
+{
+	HeapTuple	tup;
+	Form_pg_proc proc;
+	int			kind = -1;
+
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return -1;
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (proc->prolang == ClanguageId && proc->proretset &&
+		strcmp(get_namespace_name(proc->pronamespace), "trail") == 0)
+	{
+		bool		isnull;
+		Datum		src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc,
+										  &isnull);
+		char	   *symbol = isnull ? NULL : TextDatumGetCString(src);
+		int			i;
+
+		for (i = 0; symbol != NULL && i < NUM_READERS; i++)
+		{
+			if (strcmp(symbol, readers[i].symbol) == 0 &&
+				proc->pronargs == readers[i].nargs)
+				kind = i;
+		}
+	}
+	ReleaseSysCache(tup);
+	return kind;
+}
+
+static void
+trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
+					   RangeTblEntry *rte)
+{
+	RangeTblFunction *rtfunc;
+	FuncExpr   *fexpr;
+	Bitmapset  *attrs = NULL;
+	List	   *columns = NIL;
+	List	   *filters;
+	List	   *exprs = NIL;
+	int			attr_columns[TRAIL_NCOLUMNS];
+	CustomPath *cpath;
+	Path	   *fpath;
+	ListCell   *lc;
+	int			kind;
+	int			x;
+
+	if (prev_set_rel_pathlist_hook)
+		prev_set_rel_pathlist_hook(root, rel, rti, rte);
+
+	if (rte->rtekind != RTE_FUNCTION || list_length(rte->functions) != 1 ||
+		rte->funcordinality || rel->pathlist == NIL)
+		return;
+	rtfunc = (RangeTblFunction *) linitial(rte->functions);
+	if (!IsA(rtfunc->funcexpr, FuncExpr))
+		return;
+	fexpr = (FuncExpr *) rtfunc->funcexpr;
+	if (!fexpr->funcretset)
+		return;
+	kind = reader_kind(fexpr->funcid);
+	if (kind < 0 || list_length(fexpr->args) != readers[kind].nargs)
+		return;
+
+	/* the columns the target list and the quals use */
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+	foreach(lc, rel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   rel->relid, &attrs);
+	x = -1;
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno <= 0 || attno > TRAIL_NCOLUMNS)
+			return;				/* the whole row: left to the FunctionScan */
+		columns = lappend_int(columns, attno - 1);
+	}
+
+	/* the quals, for pruning: column i of trail.event is attribute i + 1 */
+	for (x = 0; x < TRAIL_NCOLUMNS; x++)
+		attr_columns[x] = x;
+	filters = trail_prune_classify(rel, attr_columns, &exprs);
+
+	/* the FunctionScan's costs: the work is the same, minus the tuplestore */
+	fpath = (Path *) linitial(rel->pathlist);
+
+	cpath = makeNode(CustomPath);
+	cpath->path.pathtype = T_CustomScan;
+	cpath->path.parent = rel;
+	cpath->path.pathtarget = rel->reltarget;
+	cpath->path.param_info = fpath->param_info;
+	cpath->path.parallel_aware = false;
+	cpath->path.parallel_safe = rel->consider_parallel;
+	cpath->path.parallel_workers = 0;
+	cpath->path.rows = fpath->rows;
+	cpath->path.startup_cost = 0;
+	cpath->path.total_cost = fpath->total_cost - fpath->startup_cost;
+	cpath->path.pathkeys = NIL;
+	cpath->flags = 0;
+	cpath->custom_paths = NIL;
+	cpath->custom_private = list_make4(makeInteger(kind),
+									   makeInteger(fexpr->funcid),
+									   columns,
+									   list_make2(filters, exprs));
+	cpath->methods = &read_path_methods;
+
+	/* the FunctionScan would do the same, only slower */
+	rel->pathlist = NIL;
+	rel->partial_pathlist = NIL;
+	add_path(rel, (Path *) cpath);
+}
+
+static Plan *
+plan_read_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
+			   List *tlist, List *clauses, List *custom_plans)
+{
+	CustomScan *cscan = makeNode(CustomScan);
+	RangeTblEntry *rte = planner_rt_fetch(rel->relid, root);
+	FuncExpr   *fexpr = (FuncExpr *) ((RangeTblFunction *) linitial(rte->functions))->funcexpr;
+	int			kind = intVal(list_nth(best_path->custom_private, PRIVATE_KIND));
+	List	   *columns = (List *) list_nth(best_path->custom_private, PRIVATE_COLUMNS);
+	List	   *quals = (List *) list_nth(best_path->custom_private, PRIVATE_FILTERS);
+	TupleDesc	tupdesc = lookup_rowtype_tupdesc(fexpr->funcresulttype, -1);
+	List	   *scan_tlist = NIL;
+	ListCell   *lc;
+
+	/* the scan tuple: the columns used, as Vars of the function's relation */
+	foreach(lc, columns)
+	{
+		int			column = lfirst_int(lc);
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, column);
+		Var		   *var = makeVar(rel->relid, column + 1, attr->atttypid,
+								  attr->atttypmod, attr->attcollation, 0);
+
+		scan_tlist = lappend(scan_tlist,
+							 makeTargetEntry((Expr *) var,
+											 list_length(scan_tlist) + 1,
+											 NULL, false));
+	}
+	ReleaseTupleDesc(tupdesc);
+
+	cscan->scan.plan.targetlist = tlist;
+	/* every qual is checked again on every row */
+	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
+	/* not a table: the scan tuple is custom_scan_tlist */
+	cscan->scan.scanrelid = 0;
+	cscan->flags = best_path->flags;
+	cscan->custom_plans = NIL;
+	cscan->custom_exprs = list_concat(list_copy(fexpr->args),
+									  (List *) lsecond(quals));
+	cscan->custom_private = list_make4(makeInteger(kind),
+									   list_nth(best_path->custom_private, PRIVATE_FUNCID),
+									   columns,
+									   linitial(quals));
+	cscan->custom_scan_tlist = scan_tlist;
+	cscan->methods = &scan_methods[kind];
+	return &cscan->scan.plan;
+}
+
+/* ----------------------------------------------------------------
+ * Execution
+ * ----------------------------------------------------------------
+ */
+
+static Node *
+create_read_state(CustomScan *cscan)
+{
+	ReadScanState *state = palloc0(sizeof(ReadScanState));
+
+	NodeSetTag(state, T_CustomScanState);
+	state->css.methods = &exec_methods;
+	return (Node *) state;
+}
+
+static void
+begin_read(CustomScanState *node, EState *estate, int eflags)
+{
+	ReadScanState *state = (ReadScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	List	   *columns = (List *) list_nth(cscan->custom_private, PRIVATE_COLUMNS);
+	TupleDesc	tupdesc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+	int			nargs;
+	AclResult	aclresult;
+	ListCell   *lc;
+	int			i = 0;
+
+	state->kind = intVal(list_nth(cscan->custom_private, PRIVATE_KIND));
+	state->funcid = intVal(list_nth(cscan->custom_private, PRIVATE_FUNCID));
+	state->filters = (List *) list_nth(cscan->custom_private, PRIVATE_FILTERS);
+
+	/* a FunctionScan would check this when it set up the call */
+	aclresult = pg_proc_aclcheck(state->funcid, GetUserId(), ACL_EXECUTE);
+	if (aclresult != ACLCHECK_OK)
+		aclcheck_error(aclresult, OBJECT_FUNCTION, get_func_name(state->funcid));
+	InvokeFunctionExecuteHook(state->funcid);
+
+	nargs = readers[state->kind].nargs;
+	state->arg_states = ExecInitExprList(list_copy_head(cscan->custom_exprs, nargs),
+										 (PlanState *) node);
+	state->value_states = ExecInitExprList(list_copy_tail(cscan->custom_exprs, nargs),
+										   (PlanState *) node);
+
+	state->noutputs = list_length(columns);
+	state->outputs = palloc0(sizeof(TrailOutput) * Max(state->noutputs, 1));
+	foreach(lc, columns)
+	{
+		state->outputs[i].column = lfirst_int(lc);
+		state->outputs[i].typid = TupleDescAttr(tupdesc, i)->atttypid;
+		state->outputs[i].typmod = TupleDescAttr(tupdesc, i)->atttypmod;
+		i++;
+	}
+
+	state->run_cxt = AllocSetContextCreate(estate->es_query_cxt,
+										   "trail read run",
+										   ALLOCSET_DEFAULT_SIZES);
+}
+
+static const char *
+next_path(void *arg)
+{
+	ReadScanState *state = (ReadScanState *) arg;
+
+	if (state->next_file >= list_length(state->files))
+		return NULL;
+	return (const char *) list_nth(state->files, state->next_file++);
+}
+
+/*
+ * The quals' values of this run, with the settings in force.
+ */
+static TrailPrune *
+begin_prune(ReadScanState *state, TrailPruneMode mode)
+{
+	return trail_prune_begin(state->filters, state->value_states,
+							 state->css.ss.ps.ps_ExprContext,
+							 trail_max_delivery_delay_usecs(),
+							 trail_folder_pruning, mode);
+}
+
+/*
+ * The bytes of a document argument, copied into the run's memory (the
+ * argument lives only as long as the current row).  Text is in the server
+ * encoding and the reader wants UTF-8.
+ */
+static void
+document_bytes(ReadScanState *state, Datum arg, const char **data,
+			   size_t *len)
+{
+	struct varlena *doc = PG_DETOAST_DATUM_PACKED(arg);
+	const char *bytes = VARDATA_ANY(doc);
+	size_t		n = VARSIZE_ANY_EXHDR(doc);
+	char	   *copy;
+
+	if (state->kind == READER_PARSE_TEXT)
+	{
+		char	   *utf8 = pg_server_to_any(bytes, (int) n, PG_UTF8);
+
+		if (utf8 != bytes)
+		{
+			*data = utf8;
+			*len = strlen(utf8);
+			return;
+		}
+	}
+	copy = palloc(n + 1);
+	memcpy(copy, bytes, n);
+	copy[n] = '\0';
+	*data = copy;
+	*len = n;
+}
+
+/*
+ * Start a run: compute the arguments and the quals' values, find the
+ * files (or take the document) and begin the scan.  Everything lives in
+ * run_cxt.
+ */
+static void
+start_run(ReadScanState *state)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
+	Datum		args[3];
+	bool		isnull;
+	ListCell   *lc;
+	int			i = 0;
+	TrailReport *report;
+
+	state->started = true;
+	foreach(lc, state->arg_states)
+	{
+		args[i++] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &isnull);
+		/* the readers are STRICT: a NULL argument gives no rows */
+		if (isnull)
+		{
+			MemoryContextSwitchTo(old);
+			return;
+		}
+	}
+
+	if (state->kind == READER_READ)
+	{
+		bool		recursive = DatumGetBool(args[1]);
+		TrailOnError mode = trail_on_error_from_string(TextDatumGetCString(args[2]));
+		bool		single_file;
+
+		trail_check_file_access();
+		state->location = TextDatumGetCString(args[0]);
+		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
+		report = trail_report_create(mode);
+		state->files = trail_scan_files(state->location,
+										(recursive ? TRAIL_WALK_RECURSIVE : 0) |
+										TRAIL_WALK_EVENT_FILES,
+										state->prune, report, &single_file,
+										&state->nfound);
+		state->nread = list_length(state->files);
+		state->next_file = 0;
+		state->walked = true;
+		state->scan = trail_scan_begin(report, state->noutputs, state->outputs);
+		trail_scan_set_file_source(state->scan, next_path, state, single_file);
+	}
+	else
+	{
+		const char *data;
+		size_t		len;
+
+		document_bytes(state, args[0], &data, &len);
+		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
+		report = trail_report_create(TRAIL_ON_ERROR_STOP);
+		state->scan = trail_scan_begin(report, state->noutputs, state->outputs);
+		trail_scan_set_memory(state->scan, data, len);
+	}
+	if (trail_prune_wants_filter(state->prune))
+		trail_scan_set_filter(state->scan, trail_prune_filter, state->prune);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * End the run's scan (which reports what it skipped), keeping its counts.
+ */
+static void
+finish_scan(ReadScanState *state)
+{
+	TrailScanCounts c;
+
+	if (state->scan == NULL)
+		return;
+	trail_scan_counts(state->scan, &c);
+	state->counts.files_read += c.files_read;
+	state->counts.files_passed_over += c.files_passed_over;
+	state->counts.records_read += c.records_read;
+	state->counts.records_filtered += c.records_filtered;
+	state->counts.records_returned += c.records_returned;
+	state->counts.records_skipped += c.records_skipped;
+	state->counts.files_skipped += c.files_skipped;
+	trail_scan_end(state->scan);
+	state->scan = NULL;
+}
+
+static TupleTableSlot *
+read_next(ScanState *ss)
+{
+	ReadScanState *state = (ReadScanState *) ss;
+	TupleTableSlot *slot = ss->ss_ScanTupleSlot;
+
+	if (!state->started)
+		start_run(state);
+	ExecClearTuple(slot);
+	if (state->scan == NULL)
+		return slot;
+	if (trail_scan_next(state->scan, slot->tts_values, slot->tts_isnull))
+		ExecStoreVirtualTuple(slot);
+	else
+		finish_scan(state);
+	return slot;
+}
+
+static bool
+read_recheck(ScanState *ss, TupleTableSlot *slot)
+{
+	return true;
+}
+
+static TupleTableSlot *
+exec_read(CustomScanState *node)
+{
+	return ExecScan(&node->ss, read_next, read_recheck);
+}
+
+static void
+end_run(ReadScanState *state)
+{
+	finish_scan(state);
+	state->files = NIL;
+	state->location = NULL;
+	state->prune = NULL;
+	state->started = false;
+	MemoryContextReset(state->run_cxt);
+}
+
+static void
+rescan_read(CustomScanState *node)
+{
+	ReadScanState *state = (ReadScanState *) node;
+
+	/* the arguments or the quals' values may have changed: a new run */
+	end_run(state);
+	ExecScanReScan(&node->ss);
+}
+
+static void
+end_read(CustomScanState *node)
+{
+	end_run((ReadScanState *) node);
+}
+
+/* ----------------------------------------------------------------
+ * EXPLAIN
+ * ----------------------------------------------------------------
+ */
+
+static void
+explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
+{
+	ReadScanState *state = (ReadScanState *) node;
+	CustomScan *cscan = (CustomScan *) node->ss.ps.plan;
+	char	   *pruning = trail_prune_describe(state->filters, true,
+											   trail_folder_pruning);
+	char	   *testing = trail_prune_describe(state->filters, false,
+											   trail_folder_pruning);
+
+	if (es->verbose)
+	{
+		FuncExpr   *call = makeFuncExpr(state->funcid, get_func_rettype(state->funcid),
+										list_copy_head(cscan->custom_exprs,
+													   readers[state->kind].nargs),
+										InvalidOid, InvalidOid,
+										COERCE_EXPLICIT_CALL);
+		List	   *context = set_deparse_context_plan(es->deparse_cxt,
+													   node->ss.ps.plan,
+													   ancestors);
+
+		ExplainPropertyText("Function Call",
+							deparse_expression((Node *) call, context, true, false),
+							es);
+	}
+
+	/*
+	 * A location known before the scan runs is walked, so that EXPLAIN
+	 * shows what pruning keeps, as for the foreign table.
+	 */
+	if (state->kind == READER_READ && !state->walked && !es->analyze)
+	{
+		Node	   *loc = linitial(cscan->custom_exprs);
+		Node	   *rec = lsecond(cscan->custom_exprs);
+
+		if (IsA(loc, Const) && !((Const *) loc)->constisnull &&
+			IsA(rec, Const) && !((Const *) rec)->constisnull)
+		{
+			MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
+			struct stat st;
+			bool		single_file;
+
+			trail_check_file_access();
+			state->location = TextDatumGetCString(((Const *) loc)->constvalue);
+			if (stat(state->location, &st) == 0)
+			{
+				TrailPrune *prune = begin_prune(state, TRAIL_PRUNE_EXPLAIN);
+				List	   *files;
+
+				files = trail_scan_files(state->location,
+										 (DatumGetBool(((Const *) rec)->constvalue) ?
+										  TRAIL_WALK_RECURSIVE : 0) |
+										 TRAIL_WALK_EVENT_FILES,
+										 prune,
+										 trail_report_create(TRAIL_ON_ERROR_SKIP),
+										 &single_file, &state->nfound);
+				state->nread = list_length(files);
+				state->walked = true;
+			}
+			MemoryContextSwitchTo(old);
+		}
+	}
+
+	if (state->location)
+		ExplainPropertyText("Trail Location", state->location, es);
+	if (state->walked)
+		ExplainPropertyText("Trail Files",
+							psprintf("%d of %d", state->nread, state->nfound), es);
+	if (pruning && state->kind == READER_READ)
+		ExplainPropertyText("Trail File Pruning", pruning, es);
+	if (testing)
+		ExplainPropertyText("Trail Record Filter", testing, es);
+	if (es->analyze)
+	{
+		TrailScanCounts total = state->counts;
+
+		if (state->scan)
+		{
+			TrailScanCounts c;
+
+			trail_scan_counts(state->scan, &c);
+			total.records_read += c.records_read;
+			total.records_returned += c.records_returned;
+			total.records_filtered += c.records_filtered;
+			total.records_skipped += c.records_skipped;
+		}
+		ExplainPropertyText("Trail Records",
+							psprintf("%lld read, %lld returned, %lld filtered, %lld skipped",
+									 (long long) total.records_read,
+									 (long long) total.records_returned,
+									 (long long) total.records_filtered,
+									 (long long) total.records_skipped), es);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Set-up
+ * ----------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(trail_reader_support);
+
+/*
+ * Planner support function of trail.read and trail.parse.  Being called is
+ * its purpose (see above); it leaves every request to the defaults.
+ */
+Datum
+trail_reader_support(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(NULL);
+}
+
+void
+trail_read_scan_init(void)
+{
+	int			i;
+
+	for (i = 0; i < NUM_READERS; i++)
+	{
+		/* two readers share a name; register each name once */
+		if (i == 0 || strcmp(scan_methods[i].CustomName,
+							 scan_methods[i - 1].CustomName) != 0)
+			RegisterCustomScanMethods(&scan_methods[i]);
+	}
+	prev_set_rel_pathlist_hook = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = trail_set_rel_pathlist;
+}
