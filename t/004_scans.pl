@@ -1,0 +1,204 @@
+# t/004_scans.pl — what the scan front ends promise across executions:
+#   - memory stays flat over 200,000 LATERAL calls of trail.parse (the
+#     CustomScan and the FunctionScan it leaves whole-row calls to) and over
+#     1,500 rescans of a foreign table and of trail.read;
+#   - a parallel scan shares its files: workers were launched and each
+#     read files;
+#   - pruning by folder trusts folders, and says so when a record
+#     contradicts its folder; trail.folder_pruning = off reads it.
+use strict;
+use warnings;
+
+use File::Path qw(make_path);
+use IO::Compress::Gzip qw(gzip $GzipError);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('scans');
+$node->init;
+# JIT would load LLVM into the backend and its pages count as peak memory
+$node->append_conf('postgresql.conf',
+	"max_worker_processes = 8\nmax_parallel_workers = 4\njit = off\n");
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION trail');
+
+my $dir = PostgreSQL::Test::Utils::tempdir();
+
+sub record
+{
+	my (%f) = @_;
+	return sprintf '{"eventVersion":"1.08","eventTime":"%s","eventSource":"%s",'
+	  . '"eventName":"%s","awsRegion":"%s","recipientAccountId":"%s",'
+	  . '"eventCategory":"%s","readOnly":%s,"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::%s:user/u"}}',
+	  $f{time}, $f{source} // 'ec2.amazonaws.com', $f{name}, $f{region},
+	  $f{account}, $f{category} // 'Management', $f{read_only} // 'true',
+	  $f{account};
+}
+
+# write AWSLogs/<account>/<folder>/<region>/2025/03/04/<file>.json.gz
+sub log_file
+{
+	my ($root, $account, $folder, $region, $hhmm, $tag, @records) = @_;
+	my $path = "$root/AWSLogs/$account/$folder/$region/2025/03/04";
+	make_path($path);
+	my $file = sprintf '%s/%s_%s_%s_20250304T%sZ_%s.json.gz', $path, $account,
+	  $folder, $region, $hhmm, $tag;
+	my $json = '{"Records":[' . join(',', @records) . ']}';
+	gzip(\$json => $file) or die $GzipError;
+	return $file;
+}
+
+# the backend's peak memory in kB, and a query's growth of it
+sub peak_kb_sql
+{
+	return q{SELECT 'peak ' || (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+)'))[1]};
+}
+
+sub growth_mb
+{
+	my ($setup, $query) = @_;
+	my $out = $node->safe_psql('postgres',
+		"$setup; " . peak_kb_sql() . "; $query; " . peak_kb_sql());
+	my ($before, $after) = $out =~ /^peak (\d+)$/mg;
+	return ($after - $before) / 1024.0;
+}
+
+# ---------------------------------------------------------------------------
+# A tree of 300 small files in two accounts and two regions.
+
+my $tree = "$dir/tree";
+my $n = 0;
+for my $i (0 .. 299)
+{
+	my $account = $i % 2 ? '111122223333' : '444455556666';
+	my $region = $i % 3 ? 'us-east-1' : 'eu-west-1';
+	my @recs = map {
+		$n++;
+		record(
+			time => sprintf('2025-03-04T%02d:%02d:%02dZ', int($i / 60) + 1, $i % 60, $_),
+			name => "E" . ($n % 7),
+			region => $region,
+			account => $account,
+			read_only => ($n % 2 ? 'true' : 'false'))
+	} 1 .. 20;
+	log_file($tree, $account, 'CloudTrail', $region,
+		sprintf('%02d%02d', int($i / 60) + 1, $i % 60),
+		sprintf('T%05d', $i), @recs);
+}
+$node->safe_psql('postgres', qq{
+	CREATE SERVER s FOREIGN DATA WRAPPER trail_fdw;
+	CREATE FOREIGN TABLE events (event_time timestamptz, event_name text,
+	  recipient_account_id text, aws_region text, read_only boolean,
+	  event_category trail.event_category)
+	  SERVER s OPTIONS (location '$tree/AWSLogs');
+});
+is($node->safe_psql('postgres', 'SELECT count(*) FROM events'), $n,
+	"the tree holds $n records");
+
+# ---------------------------------------------------------------------------
+# Memory over many executions.
+
+$node->safe_psql('postgres', q{
+	CREATE TABLE docs AS
+	SELECT g, format('{"eventVersion":"1.08","eventName":"E%s","eventTime":"2025-03-04T00:00:00Z","requestParameters":{"n":%s}}', g, g) AS doc
+	FROM generate_series(1, 200000) g;
+});
+# the table's pages in shared buffers count as the backend's memory too:
+# read them before measuring
+my $mb = growth_mb('SELECT count(*) FROM docs',
+	'SELECT count(p.event_name), sum((p.request_parameters->>\'n\')::int) FROM docs d, LATERAL trail.parse(d.doc) p');
+cmp_ok($mb, '<', 40, sprintf('200,000 LATERAL calls of trail.parse: peak grew %.1f MB', $mb));
+$mb = growth_mb('SELECT count(*) FROM docs',
+	'SELECT count(p) FROM docs d, LATERAL trail.parse(d.doc) p');
+cmp_ok($mb, '<', 40, sprintf('the same with the whole row (a FunctionScan): peak grew %.1f MB', $mb));
+
+$mb = growth_mb('SET max_parallel_workers_per_gather = 0',
+	q{SELECT sum((SELECT count(*) FROM events e WHERE e.event_name = 'E' || (g % 7)::text
+	      AND e.recipient_account_id = CASE WHEN g % 2 = 0 THEN '111122223333' ELSE '444455556666' END))
+	  FROM generate_series(1, 1500) g});
+cmp_ok($mb, '<', 40, sprintf('1,500 rescans of a foreign table: peak grew %.1f MB', $mb));
+
+$mb = growth_mb('SELECT 1',
+	qq{SELECT sum((SELECT count(*) FROM trail.read('$tree/AWSLogs') e WHERE e.event_name = 'E' || (g % 7)::text
+	      AND e.aws_region = 'eu-west-1'))
+	  FROM generate_series(1, 1500) g});
+cmp_ok($mb, '<', 40, sprintf('1,500 rescans of trail.read: peak grew %.1f MB', $mb));
+
+# ---------------------------------------------------------------------------
+# A parallel scan shares its files between processes.
+
+my $parallel = q{
+	SET max_parallel_workers_per_gather = 2;
+	SET parallel_setup_cost = 0;
+	SET parallel_tuple_cost = 0;
+	SET min_parallel_table_scan_size = 0;
+	SET parallel_leader_participation = off;
+};
+my ($launched, @per_worker);
+for my $try (1 .. 5)
+{
+	my $plan = $node->safe_psql('postgres',
+		"$parallel EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM events WHERE event_name <> 'E0'");
+	($launched) = $plan =~ /Workers Launched: (\d+)/;
+	@per_worker = $plan =~ /worker \d+ (\d+)/g;
+	last if defined $launched && $launched == 2 && @per_worker == 2
+	  && !grep { $_ == 0 } @per_worker;
+}
+is($launched, 2, 'two workers were launched');
+is(scalar(@per_worker), 2, 'EXPLAIN ANALYZE counts the files of each worker');
+ok(@per_worker == 2 && $per_worker[0] > 0 && $per_worker[1] > 0,
+	"each worker read files (@per_worker of 300)");
+is($per_worker[0] + $per_worker[1], 300, 'together every file once');
+is($node->safe_psql('postgres', "$parallel SELECT count(*) FROM events WHERE event_name <> 'E0'"),
+	$node->safe_psql('postgres', "SET max_parallel_workers_per_gather = 0; SELECT count(*) FROM events WHERE event_name <> 'E0'"),
+	'and the parallel count equals the serial one');
+
+# ---------------------------------------------------------------------------
+# Records that contradict their folder.
+
+my $odd = "$dir/odd";
+log_file($odd, '111122223333', 'CloudTrail', 'us-east-1', '0915', 'A0000001',
+	record(time => '2025-03-04T09:10:00Z', name => 'Mine', region => 'us-east-1',
+		account => '111122223333'),
+	record(time => '2025-03-04T09:11:00Z', name => 'Stray', region => 'us-east-1',
+		account => '444455556666'),
+	record(time => '2025-03-04T09:12:00Z', name => 'Vpce', region => 'us-east-1',
+		account => '111122223333', category => 'NetworkActivity'));
+log_file($odd, '444455556666', 'CloudTrail', 'eu-west-1', '0915', 'B0000001',
+	record(time => '2025-03-04T09:10:00Z', name => 'Theirs', region => 'eu-west-1',
+		account => '444455556666'));
+$node->safe_psql('postgres',
+	"CREATE FOREIGN TABLE odd (event_name text, recipient_account_id text, aws_region text, event_category trail.event_category) SERVER s OPTIONS (location '$odd/AWSLogs')");
+my ($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT string_agg(event_name, ',' ORDER BY event_name) FROM odd WHERE recipient_account_id = '444455556666'");
+is($stdout, 'Theirs', 'pruning by folder skips the file whose folder is another account');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT string_agg(event_name, ',' ORDER BY event_name) FROM odd WHERE recipient_account_id = '111122223333'");
+is($stdout, 'Mine,Vpce', 'a file of the right folder is read');
+like($stderr, qr/WARNING:  CloudTrail file ".*A0000001.json.gz" holds a record that does not belong to its folder/,
+	'and the stray record in it is reported');
+like($stderr, qr/Record 2 has recipientAccountId "444455556666", but the file is in the account "111122223333"/,
+	'naming the record and the field');
+like($stderr, qr/HINT:  Turn pruning by folder off with SET trail.folder_pruning = off/,
+	'and how to turn folder pruning off');
+is(() = $stderr =~ /WARNING/g, 1, 'once per scan');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SET trail.folder_pruning = off; SELECT string_agg(event_name, ',' ORDER BY event_name) FROM odd WHERE recipient_account_id = '444455556666'");
+is($stdout, 'Stray,Theirs', 'with folder pruning off the stray record is found');
+is($stderr, '', 'without a warning');
+$node->safe_psql('postgres', "ALTER FOREIGN TABLE odd OPTIONS (ADD folder_pruning 'false')");
+is($node->safe_psql('postgres',
+		"SELECT string_agg(event_name, ',' ORDER BY event_name) FROM odd WHERE recipient_account_id = '444455556666'"),
+	'Stray,Theirs', 'and with the table option');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT string_agg(event_name, ',' ORDER BY event_name) FROM trail.read('$odd/AWSLogs') WHERE event_category = 'Management' AND aws_region = 'us-east-1'");
+is($stdout, 'Mine,Stray', 'trail.read prunes by folder too');
+like($stderr, qr/Record 3 has eventCategory "NetworkActivity", but the file is in the folder "CloudTrail"/,
+	'and reports a record of another category');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT count(*) FROM trail.read('$odd/AWSLogs') WHERE event_time > '2025-03-01'");
+is($stderr, '', 'no folder check when no qual prunes by folder');
+
+$node->stop;
+done_testing();
