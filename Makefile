@@ -4,7 +4,7 @@
 
 MODULE_big = trail
 EXTENSION = trail
-DATA = sql/trail--1.0.sql
+DATA = sql/trail--1.0.sql sql/trail--1.0--1.1.sql
 PGFILEDESC = "trail - query AWS CloudTrail log files with SQL"
 
 OBJS = \
@@ -44,7 +44,8 @@ REGRESS = \
 	fdw_scan \
 	fdw_pruning \
 	fdw_parallel \
-	views
+	views \
+	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail
 

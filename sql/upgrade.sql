@@ -1,0 +1,52 @@
+-- ALTER EXTENSION trail UPDATE from 1.0, with objects that depend on the
+-- extension's types and functions: a foreign table, a view over it, a view
+-- over trail.read.  A new database gets the same objects (CREATE EXTENSION
+-- runs the 1.0 script and the upgrade scripts).
+\i test/helpers.sql
+
+-- what a new database holds, to compare the updated one with
+CREATE TEMP TABLE fresh AS
+SELECT pg_describe_object(classid, objid, objsubid) AS object
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'trail');
+SELECT extversion FROM pg_extension WHERE extname = 'trail';
+
+DROP EXTENSION trail CASCADE;
+CREATE EXTENSION trail VERSION '1.0';
+CREATE SERVER regress_up FOREIGN DATA WRAPPER trail_fdw;
+CREATE SCHEMA up;
+SELECT pg_temp.run(format('IMPORT FOREIGN SCHEMA trail FROM SERVER regress_up INTO up OPTIONS (location %L)',
+                          pg_temp.f('AWSLogs')));
+SELECT count(*) FROM trail.create_views('up.events');
+SELECT pg_temp.run(format('CREATE VIEW up.read_view AS SELECT event_name, event_time FROM trail.read(%L)',
+                          pg_temp.f('AWSLogs')));
+CREATE VIEW up.writes_by_name AS
+SELECT event_name, count(*) AS n FROM up.write_events GROUP BY 1;
+SELECT * FROM up.writes_by_name ORDER BY 1;
+
+ALTER EXTENSION trail UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'trail';
+
+-- the dependent objects still work
+SELECT * FROM up.writes_by_name ORDER BY 1;
+SELECT count(*) FROM up.read_view;
+
+-- and the updated extension holds what a new one does
+SELECT object AS only_in_new FROM fresh
+EXCEPT
+SELECT pg_describe_object(classid, objid, objsubid)
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'trail')
+ORDER BY 1;
+SELECT pg_describe_object(classid, objid, objsubid) AS only_in_updated
+FROM pg_depend
+WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'trail')
+EXCEPT
+SELECT object FROM fresh
+ORDER BY 1;
+
+DROP SCHEMA up CASCADE;
+DROP SERVER regress_up;
