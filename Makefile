@@ -15,6 +15,8 @@ OBJS = \
 	src/convert.o \
 	src/columns.o \
 	src/decode.o \
+	src/arn.o \
+	src/actor.o \
 	src/s3_layout.o \
 	src/file_walk.o \
 	src/scan.o \

@@ -4,3 +4,383 @@
 
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "ALTER EXTENSION trail UPDATE TO '1.1'" to load this file. \quit
+
+-- ----------------------------------------------------------------------
+-- Who and what: ARNs taken apart, and the resources an event names
+-- ----------------------------------------------------------------------
+
+CREATE TYPE @extschema@.arn AS (
+    partition text,
+    service text,
+    region text,
+    account_id text,
+    resource_type text,
+    resource_id text
+);
+COMMENT ON TYPE @extschema@.arn IS
+'An Amazon Resource Name taken apart: arn:partition:service:region:account-id:resource';
+
+CREATE FUNCTION @extschema@.arn(arn text, lenient boolean DEFAULT false)
+RETURNS @extschema@.arn
+AS 'MODULE_PATHNAME', 'trail_arn'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.arn(text, boolean) IS
+'The parts of an ARN (NULL where it leaves one empty); text that is not an ARN is an error, or NULL when lenient';
+
+-- Which member names, in the requestParameters and responseElements of
+-- one service's events, hold the identifier of a resource.  One row per
+-- rule: adding an API is one INSERT.  Rows you add yourself (builtin
+-- false) are kept by pg_dump.
+CREATE TABLE @extschema@.resource_key (
+    event_source text NOT NULL,
+    event_name text,
+    key text NOT NULL,
+    resource_type text NOT NULL,
+    builtin boolean NOT NULL DEFAULT false
+);
+CREATE UNIQUE INDEX resource_key_rule
+    ON @extschema@.resource_key (event_source, coalesce(event_name, ''), lower(key));
+COMMENT ON TABLE @extschema@.resource_key IS
+'Where events name resources: a member called key (any letter case, at any depth of requestParameters or responseElements) of an event from event_source (and event_name, or any when NULL) holds the id of a resource_type; the keys @account (the recipient account) and @actor (the caller) name no member';
+COMMENT ON COLUMN @extschema@.resource_key.event_source IS 'eventSource, e.g. ec2.amazonaws.com';
+COMMENT ON COLUMN @extschema@.resource_key.event_name IS 'eventName, or NULL for every event of the source';
+COMMENT ON COLUMN @extschema@.resource_key.key IS 'a member name (compared without letter case), or @account, or @actor';
+COMMENT ON COLUMN @extschema@.resource_key.resource_type IS 'CloudFormation-style type, e.g. AWS::EC2::Instance';
+COMMENT ON COLUMN @extschema@.resource_key.builtin IS 'shipped with trail (replaced by extension updates); false for rows added locally';
+
+-- How an ARN's service and resource type read as a CloudFormation type,
+-- and which part of its id an inventory knows the resource by: all of it,
+-- the last segment (IAM names: role/path/name is the role "name") or the
+-- first (an assumed role Admin/alice is the role "Admin").
+CREATE TABLE @extschema@.arn_type (
+    service text NOT NULL,
+    arn_resource_type text NOT NULL,
+    resource_type text NOT NULL,
+    id_part text NOT NULL DEFAULT 'all' CHECK (id_part IN ('all', 'first', 'last')),
+    builtin boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (service, arn_resource_type)
+);
+COMMENT ON TABLE @extschema@.arn_type IS
+'The CloudFormation-style type of the resources an ARN names, by the ARN''s service and resource type';
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.resource_key', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.arn_type', 'WHERE NOT builtin');
+
+INSERT INTO @extschema@.arn_type (service, arn_resource_type, resource_type, id_part, builtin) VALUES
+    ('iam', 'user', 'AWS::IAM::User', 'last', true),
+    ('iam', 'role', 'AWS::IAM::Role', 'last', true),
+    ('iam', 'group', 'AWS::IAM::Group', 'last', true),
+    ('iam', 'policy', 'AWS::IAM::ManagedPolicy', 'all', true),
+    ('iam', 'instance-profile', 'AWS::IAM::InstanceProfile', 'last', true),
+    ('iam', 'saml-provider', 'AWS::IAM::SAMLProvider', 'all', true),
+    ('iam', 'oidc-provider', 'AWS::IAM::OIDCProvider', 'all', true),
+    ('iam', 'mfa', 'AWS::IAM::VirtualMFADevice', 'all', true),
+    ('sts', 'assumed-role', 'AWS::IAM::Role', 'first', true),
+    ('sts', 'federated-user', 'AWS::STS::FederatedUser', 'all', true),
+    ('ec2', 'instance', 'AWS::EC2::Instance', 'all', true),
+    ('ec2', 'security-group', 'AWS::EC2::SecurityGroup', 'all', true),
+    ('ec2', 'volume', 'AWS::EC2::Volume', 'all', true),
+    ('ec2', 'snapshot', 'AWS::EC2::Snapshot', 'all', true),
+    ('ec2', 'image', 'AWS::EC2::Image', 'all', true),
+    ('ec2', 'vpc', 'AWS::EC2::VPC', 'all', true),
+    ('ec2', 'subnet', 'AWS::EC2::Subnet', 'all', true),
+    ('ec2', 'network-interface', 'AWS::EC2::NetworkInterface', 'all', true),
+    ('ec2', 'key-pair', 'AWS::EC2::KeyPair', 'all', true),
+    ('ec2', 'launch-template', 'AWS::EC2::LaunchTemplate', 'all', true),
+    ('s3', 'bucket', 'AWS::S3::Bucket', 'all', true),
+    ('s3', 'object', 'AWS::S3::Object', 'all', true),
+    ('s3', 'accesspoint', 'AWS::S3::AccessPoint', 'all', true),
+    ('kms', 'key', 'AWS::KMS::Key', 'all', true),
+    ('kms', 'alias', 'AWS::KMS::Alias', 'all', true),
+    ('lambda', 'function', 'AWS::Lambda::Function', 'all', true),
+    ('lambda', 'layer', 'AWS::Lambda::LayerVersion', 'all', true),
+    ('cloudtrail', 'trail', 'AWS::CloudTrail::Trail', 'all', true),
+    ('secretsmanager', 'secret', 'AWS::SecretsManager::Secret', 'all', true),
+    ('ssm', 'parameter', 'AWS::SSM::Parameter', 'all', true),
+    ('ssm', 'document', 'AWS::SSM::Document', 'all', true),
+    ('ssm', 'session', 'AWS::SSM::Session', 'all', true),
+    ('rds', 'db', 'AWS::RDS::DBInstance', 'all', true),
+    ('rds', 'cluster', 'AWS::RDS::DBCluster', 'all', true),
+    ('rds', 'snapshot', 'AWS::RDS::DBSnapshot', 'all', true),
+    ('rds', 'cluster-snapshot', 'AWS::RDS::DBClusterSnapshot', 'all', true),
+    ('rds', 'secgrp', 'AWS::RDS::DBSecurityGroup', 'all', true),
+    ('dynamodb', 'table', 'AWS::DynamoDB::Table', 'all', true),
+    ('eks', 'cluster', 'AWS::EKS::Cluster', 'all', true),
+    ('ecs', 'cluster', 'AWS::ECS::Cluster', 'all', true),
+    ('ecs', 'task-definition', 'AWS::ECS::TaskDefinition', 'all', true),
+    ('ecs', 'service', 'AWS::ECS::Service', 'all', true),
+    ('organizations', 'account', 'AWS::Organizations::Account', 'last', true),
+    ('logs', 'log-group', 'AWS::Logs::LogGroup', 'all', true),
+    ('sns', 'topic', 'AWS::SNS::Topic', 'all', true),
+    ('sqs', 'queue', 'AWS::SQS::Queue', 'all', true),
+    ('guardduty', 'detector', 'AWS::GuardDuty::Detector', 'all', true),
+    ('codebuild', 'project', 'AWS::CodeBuild::Project', 'all', true),
+    ('bedrock', 'guardrail', 'AWS::Bedrock::Guardrail', 'all', true),
+    ('rolesanywhere', 'trust-anchor', 'AWS::RolesAnywhere::TrustAnchor', 'all', true),
+    ('rolesanywhere', 'profile', 'AWS::RolesAnywhere::Profile', 'all', true),
+    ('route53resolver', 'resolver-query-log-config', 'AWS::Route53Resolver::ResolverQueryLoggingConfig', 'all', true),
+    ('signin', 'session', 'AWS::SignIn::Session', 'all', true);
+
+INSERT INTO @extschema@.resource_key (event_source, event_name, key, resource_type, builtin) VALUES
+    -- EC2
+    ('ec2.amazonaws.com', NULL, 'instanceId', 'AWS::EC2::Instance', true),
+    ('ec2.amazonaws.com', NULL, 'instanceIds', 'AWS::EC2::Instance', true),
+    ('ec2.amazonaws.com', NULL, 'groupId', 'AWS::EC2::SecurityGroup', true),
+    ('ec2.amazonaws.com', NULL, 'volumeId', 'AWS::EC2::Volume', true),
+    ('ec2.amazonaws.com', NULL, 'snapshotId', 'AWS::EC2::Snapshot', true),
+    ('ec2.amazonaws.com', NULL, 'imageId', 'AWS::EC2::Image', true),
+    ('ec2.amazonaws.com', NULL, 'vpcId', 'AWS::EC2::VPC', true),
+    ('ec2.amazonaws.com', NULL, 'subnetId', 'AWS::EC2::Subnet', true),
+    ('ec2.amazonaws.com', NULL, 'networkInterfaceId', 'AWS::EC2::NetworkInterface', true),
+    ('ec2.amazonaws.com', NULL, 'keyName', 'AWS::EC2::KeyPair', true),
+    ('ec2.amazonaws.com', NULL, 'launchTemplateId', 'AWS::EC2::LaunchTemplate', true),
+    ('ec2.amazonaws.com', NULL, 'allocationId', 'AWS::EC2::EIP', true),
+    ('ec2.amazonaws.com', NULL, 'internetGatewayId', 'AWS::EC2::InternetGateway', true),
+    ('ec2.amazonaws.com', NULL, 'routeTableId', 'AWS::EC2::RouteTable', true),
+    ('ec2.amazonaws.com', NULL, 'natGatewayId', 'AWS::EC2::NatGateway', true),
+    ('ec2.amazonaws.com', NULL, 'flowLogId', 'AWS::EC2::FlowLog', true),
+    ('ec2.amazonaws.com', NULL, 'trafficMirrorFilterId', 'AWS::EC2::TrafficMirrorFilter', true),
+    ('ec2.amazonaws.com', NULL, 'trafficMirrorTargetId', 'AWS::EC2::TrafficMirrorTarget', true),
+    ('ec2.amazonaws.com', NULL, 'trafficMirrorSessionId', 'AWS::EC2::TrafficMirrorSession', true),
+    ('ec2.amazonaws.com', 'EnableSerialConsoleAccess', '@account', 'AWS::EC2::SerialConsoleAccess', true),
+    ('ec2.amazonaws.com', 'DisableSerialConsoleAccess', '@account', 'AWS::EC2::SerialConsoleAccess', true),
+    ('ec2.amazonaws.com', 'EnableEbsEncryptionByDefault', '@account', 'AWS::EC2::EBSEncryptionByDefault', true),
+    ('ec2.amazonaws.com', 'DisableEbsEncryptionByDefault', '@account', 'AWS::EC2::EBSEncryptionByDefault', true),
+    ('ec2-instance-connect.amazonaws.com', NULL, 'instanceId', 'AWS::EC2::Instance', true),
+    -- IAM
+    ('iam.amazonaws.com', NULL, 'userName', 'AWS::IAM::User', true),
+    ('iam.amazonaws.com', NULL, 'roleName', 'AWS::IAM::Role', true),
+    ('iam.amazonaws.com', NULL, 'groupName', 'AWS::IAM::Group', true),
+    ('iam.amazonaws.com', NULL, 'policyArn', 'AWS::IAM::ManagedPolicy', true),
+    ('iam.amazonaws.com', NULL, 'accessKeyId', 'AWS::IAM::AccessKey', true),
+    ('iam.amazonaws.com', NULL, 'instanceProfileName', 'AWS::IAM::InstanceProfile', true),
+    ('iam.amazonaws.com', NULL, 'sAMLProviderArn', 'AWS::IAM::SAMLProvider', true),
+    ('iam.amazonaws.com', NULL, 'serialNumber', 'AWS::IAM::VirtualMFADevice', true),
+    ('iam.amazonaws.com', NULL, 'virtualMFADeviceName', 'AWS::IAM::VirtualMFADevice', true),
+    ('iam.amazonaws.com', 'CreateSAMLProvider', 'name', 'AWS::IAM::SAMLProvider', true),
+    ('iam.amazonaws.com', 'ChangePassword', '@actor', 'AWS::IAM::User', true),
+    ('iam.amazonaws.com', 'UpdateAccountPasswordPolicy', '@account', 'AWS::IAM::AccountPasswordPolicy', true),
+    ('iam.amazonaws.com', 'DeleteAccountPasswordPolicy', '@account', 'AWS::IAM::AccountPasswordPolicy', true),
+    ('signin.amazonaws.com', NULL, '@actor', 'AWS::IAM::User', true),
+    -- STS: the role assumed, the keys issued
+    ('sts.amazonaws.com', NULL, 'roleArn', 'AWS::IAM::Role', true),
+    ('sts.amazonaws.com', NULL, 'accessKeyId', 'AWS::IAM::AccessKey', true),
+    ('sts.amazonaws.com', NULL, 'principalArn', 'AWS::IAM::SAMLProvider', true),
+    ('sts.amazonaws.com', 'GetSessionToken', '@actor', 'AWS::IAM::User', true),
+    ('sts.amazonaws.com', 'GetFederationToken', 'name', 'AWS::STS::FederatedUser', true),
+    -- S3
+    ('s3.amazonaws.com', NULL, 'bucketName', 'AWS::S3::Bucket', true),
+    ('s3.amazonaws.com', NULL, 'TargetBucket', 'AWS::S3::Bucket', true),
+    ('s3.amazonaws.com', 'PutAccountPublicAccessBlock', '@account', 'AWS::S3::AccountPublicAccessBlock', true),
+    ('s3.amazonaws.com', 'DeleteAccountPublicAccessBlock', '@account', 'AWS::S3::AccountPublicAccessBlock', true),
+    -- KMS
+    ('kms.amazonaws.com', NULL, 'keyId', 'AWS::KMS::Key', true),
+    ('kms.amazonaws.com', NULL, 'aliasName', 'AWS::KMS::Alias', true),
+    ('kms.amazonaws.com', NULL, 'targetKeyId', 'AWS::KMS::Key', true),
+    -- Lambda
+    ('lambda.amazonaws.com', NULL, 'functionName', 'AWS::Lambda::Function', true),
+    ('lambda.amazonaws.com', NULL, 'layerName', 'AWS::Lambda::LayerVersion', true),
+    -- CloudTrail
+    ('cloudtrail.amazonaws.com', NULL, 'name', 'AWS::CloudTrail::Trail', true),
+    ('cloudtrail.amazonaws.com', NULL, 'trailName', 'AWS::CloudTrail::Trail', true),
+    ('cloudtrail.amazonaws.com', NULL, 'trailARN', 'AWS::CloudTrail::Trail', true),
+    ('cloudtrail.amazonaws.com', NULL, 'eventDataStore', 'AWS::CloudTrail::EventDataStore', true),
+    -- Secrets Manager, SSM
+    ('secretsmanager.amazonaws.com', NULL, 'secretId', 'AWS::SecretsManager::Secret', true),
+    ('secretsmanager.amazonaws.com', 'CreateSecret', 'name', 'AWS::SecretsManager::Secret', true),
+    ('ssm.amazonaws.com', NULL, 'instanceId', 'AWS::EC2::Instance', true),
+    ('ssm.amazonaws.com', NULL, 'instanceIds', 'AWS::EC2::Instance', true),
+    ('ssm.amazonaws.com', NULL, 'target', 'AWS::EC2::Instance', true),
+    ('ssm.amazonaws.com', NULL, 'sessionId', 'AWS::SSM::Session', true),
+    ('ssm.amazonaws.com', NULL, 'documentName', 'AWS::SSM::Document', true),
+    ('ssm.amazonaws.com', 'GetParameter', 'name', 'AWS::SSM::Parameter', true),
+    ('ssm.amazonaws.com', 'GetParameters', 'names', 'AWS::SSM::Parameter', true),
+    ('ssm.amazonaws.com', 'PutParameter', 'name', 'AWS::SSM::Parameter', true),
+    ('ssm.amazonaws.com', 'DeleteParameter', 'name', 'AWS::SSM::Parameter', true),
+    ('ssm.amazonaws.com', 'DeleteParameters', 'names', 'AWS::SSM::Parameter', true),
+    ('ssm.amazonaws.com', 'LabelParameterVersion', 'name', 'AWS::SSM::Parameter', true),
+    -- RDS
+    ('rds.amazonaws.com', NULL, 'dBInstanceIdentifier', 'AWS::RDS::DBInstance', true),
+    ('rds.amazonaws.com', NULL, 'targetDBInstanceIdentifier', 'AWS::RDS::DBInstance', true),
+    ('rds.amazonaws.com', NULL, 'dBClusterIdentifier', 'AWS::RDS::DBCluster', true),
+    ('rds.amazonaws.com', NULL, 'globalClusterIdentifier', 'AWS::RDS::GlobalCluster', true),
+    ('rds.amazonaws.com', NULL, 'dBSnapshotIdentifier', 'AWS::RDS::DBSnapshot', true),
+    ('rds.amazonaws.com', NULL, 'sourceDBSnapshotIdentifier', 'AWS::RDS::DBSnapshot', true),
+    ('rds.amazonaws.com', NULL, 'targetDBSnapshotIdentifier', 'AWS::RDS::DBSnapshot', true),
+    ('rds.amazonaws.com', NULL, 'dBClusterSnapshotIdentifier', 'AWS::RDS::DBClusterSnapshot', true),
+    ('rds.amazonaws.com', NULL, 'sourceDBClusterSnapshotIdentifier', 'AWS::RDS::DBClusterSnapshot', true),
+    ('rds.amazonaws.com', NULL, 'targetDBClusterSnapshotIdentifier', 'AWS::RDS::DBClusterSnapshot', true),
+    ('rds.amazonaws.com', NULL, 'dBSecurityGroupName', 'AWS::RDS::DBSecurityGroup', true),
+    ('rds.amazonaws.com', NULL, 'dbiResourceId', 'AWS::RDS::DBInstance', true),
+    ('rds.amazonaws.com', NULL, 'dbClusterResourceId', 'AWS::RDS::DBCluster', true),
+    ('rds.amazonaws.com', NULL, 'exportTaskIdentifier', 'AWS::RDS::ExportTask', true),
+    -- DynamoDB, EKS, ECS
+    ('dynamodb.amazonaws.com', NULL, 'tableName', 'AWS::DynamoDB::Table', true),
+    ('eks.amazonaws.com', NULL, 'clusterName', 'AWS::EKS::Cluster', true),
+    ('eks.amazonaws.com', 'CreateCluster', 'name', 'AWS::EKS::Cluster', true),
+    ('eks.amazonaws.com', 'DeleteCluster', 'name', 'AWS::EKS::Cluster', true),
+    ('ecs.amazonaws.com', NULL, 'cluster', 'AWS::ECS::Cluster', true),
+    ('ecs.amazonaws.com', NULL, 'clusterName', 'AWS::ECS::Cluster', true),
+    ('ecs.amazonaws.com', NULL, 'taskDefinition', 'AWS::ECS::TaskDefinition', true),
+    -- Organizations and account-wide settings
+    ('organizations.amazonaws.com', NULL, 'accountId', 'AWS::Organizations::Account', true),
+    ('organizations.amazonaws.com', 'LeaveOrganization', '@account', 'AWS::Organizations::Account', true),
+    ('guardduty.amazonaws.com', NULL, 'detectorId', 'AWS::GuardDuty::Detector', true),
+    ('config.amazonaws.com', NULL, 'configurationRecorderName', 'AWS::Config::ConfigurationRecorder', true),
+    ('config.amazonaws.com', NULL, 'deliveryChannelName', 'AWS::Config::DeliveryChannel', true),
+    ('securityhub.amazonaws.com', NULL, 'insightArn', 'AWS::SecurityHub::Insight', true),
+    ('securityhub.amazonaws.com', 'DisableSecurityHub', '@account', 'AWS::SecurityHub::Hub', true),
+    ('securityhub.amazonaws.com', 'EnableSecurityHub', '@account', 'AWS::SecurityHub::Hub', true),
+    ('access-analyzer.amazonaws.com', NULL, 'analyzerName', 'AWS::AccessAnalyzer::Analyzer', true),
+    ('macie.amazonaws.com', NULL, '@account', 'AWS::Macie::Session', true),
+    ('macie2.amazonaws.com', NULL, '@account', 'AWS::Macie::Session', true),
+    ('logs.amazonaws.com', NULL, 'logGroupName', 'AWS::Logs::LogGroup', true),
+    ('logs.amazonaws.com', NULL, 'logStreamName', 'AWS::Logs::LogStream', true),
+    ('codebuild.amazonaws.com', NULL, 'projectName', 'AWS::CodeBuild::Project', true),
+    ('codebuild.amazonaws.com', 'CreateProject', 'name', 'AWS::CodeBuild::Project', true),
+    ('codebuild.amazonaws.com', NULL, 'projectArn', 'AWS::CodeBuild::Project', true),
+    ('bedrock.amazonaws.com', NULL, 'modelId', 'AWS::Bedrock::FoundationModel', true),
+    ('bedrock.amazonaws.com', NULL, 'guardrailIdentifier', 'AWS::Bedrock::Guardrail', true),
+    ('bedrock.amazonaws.com', NULL, '@account', 'AWS::Bedrock::ModelInvocationLogging', true),
+    ('rolesanywhere.amazonaws.com', NULL, 'trustAnchorId', 'AWS::RolesAnywhere::TrustAnchor', true),
+    ('rolesanywhere.amazonaws.com', NULL, 'profileId', 'AWS::RolesAnywhere::Profile', true),
+    ('route53resolver.amazonaws.com', NULL, 'resolverQueryLogConfigId', 'AWS::Route53Resolver::ResolverQueryLoggingConfig', true),
+    ('wafv2.amazonaws.com', NULL, 'resourceArn', 'AWS::WAFv2::WebACLAssociation', true),
+    ('athena.amazonaws.com', NULL, 'workGroup', 'AWS::Athena::WorkGroup', true),
+    ('sns.amazonaws.com', NULL, 'topicArn', 'AWS::SNS::Topic', true),
+    ('sqs.amazonaws.com', NULL, 'queueUrl', 'AWS::SQS::Queue', true);
+
+-- The resources one event names: from resources[], from the members that
+-- trail.resource_key lists, from ARNs in any member, and -- when none of
+-- these names anything -- the caller (@actor) or the account (@account)
+-- for the APIs whose rules say so.  One row per resource, with the role it
+-- plays: target (named in the request), created (in the response of a
+-- creating call), issued (credentials STS handed out), response (in another
+-- response), listed (resources[]), mentioned (an ARN no rule names),
+-- actor, account.
+CREATE FUNCTION @extschema@.resources(
+    event_source text,
+    event_name text,
+    request_parameters jsonb,
+    response_elements jsonb,
+    resources jsonb DEFAULT NULL,
+    recipient_account_id text DEFAULT NULL,
+    user_identity jsonb DEFAULT NULL,
+    OUT resource_type text,
+    OUT resource_id text,
+    OUT arn text,
+    OUT account_id text,
+    OUT role text)
+RETURNS SETOF record
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH members AS (
+    SELECT false AS response, m->>'key' AS key, m->'value' AS value
+    FROM jsonb_path_query(CASE WHEN jsonb_typeof($3) IN ('object', 'array') THEN $3 END,
+                          'strict $.** ? (@.type() == "object").keyvalue()') m
+    UNION ALL
+    SELECT true, m->>'key', m->'value'
+    FROM jsonb_path_query(CASE WHEN jsonb_typeof($4) IN ('object', 'array') THEN $4 END,
+                          'strict $.** ? (@.type() == "object").keyvalue()') m
+),
+-- a member's strings: itself, its array's elements, EC2's {"content": ...}
+strings AS (
+    SELECT m.response, m.key, v.s
+    FROM members m,
+    LATERAL (SELECT m.value #>> '{}' WHERE jsonb_typeof(m.value) = 'string'
+             UNION ALL
+             SELECT e #>> '{}'
+             FROM jsonb_array_elements(CASE jsonb_typeof(m.value) WHEN 'array' THEN m.value END) e
+             WHERE jsonb_typeof(e) = 'string'
+             UNION ALL
+             SELECT m.value->>'content'
+             WHERE jsonb_typeof(m.value) = 'object' AND jsonb_typeof(m.value->'content') = 'string') v(s)
+    WHERE v.s <> ''
+),
+found AS (
+    SELECT k.resource_type, s.s AS value,
+           CASE WHEN NOT s.response THEN 'target'
+                WHEN $1 = 'sts.amazonaws.com' THEN 'issued'
+                WHEN $2 ~ '^(Create|Run|Allocate|Copy|Import|Register|Restore|Clone|Duplicate|Issue)' THEN 'created'
+                ELSE 'response' END AS role,
+           1 AS rank
+    FROM strings s
+    JOIN @extschema@.resource_key k
+      ON k.event_source = $1 AND (k.event_name IS NULL OR k.event_name = $2)
+     AND lower(k.key) = lower(s.key)
+    UNION ALL
+    SELECT r->>'type', r->>'ARN', 'listed', 2
+    FROM jsonb_array_elements(CASE jsonb_typeof($5) WHEN 'array' THEN $5 END) r
+    WHERE jsonb_typeof(r) = 'object' AND r->>'ARN' IS NOT NULL
+    UNION ALL
+    SELECT NULL, s.s, 'mentioned', 3
+    FROM strings s
+    WHERE s.s LIKE 'arn:%'
+),
+fallback AS (
+    SELECT k.resource_type,
+           CASE k.key WHEN '@account' THEN $6
+                      ELSE coalesce($7->>'arn', $7->>'userName', $7->>'principalId') END AS value,
+           CASE k.key WHEN '@account' THEN 'account' ELSE 'actor' END AS role,
+           4 AS rank
+    FROM @extschema@.resource_key k
+    WHERE k.event_source = $1 AND (k.event_name IS NULL OR k.event_name = $2)
+      AND k.key IN ('@account', '@actor')
+      AND NOT EXISTS (SELECT FROM found)
+),
+resolved AS (
+    SELECT CASE WHEN f.rank = 4 THEN coalesce(t.resource_type, f.resource_type)
+                ELSE coalesce(f.resource_type, t.resource_type) END AS resource_type,
+           CASE WHEN (a).resource_id IS NULL THEN f.value
+                WHEN t.id_part = 'last' THEN regexp_replace((a).resource_id, '^.*/', '')
+                WHEN t.id_part = 'first' THEN split_part((a).resource_id, '/', 1)
+                ELSE (a).resource_id END AS resource_id,
+           CASE WHEN (a).partition IS NOT NULL THEN f.value END AS arn,
+           coalesce((a).account_id, $6) AS account_id,
+           f.role,
+           f.rank
+    FROM (SELECT f.*, CASE WHEN f.value LIKE 'arn:%' THEN @extschema@.arn(f.value, true) END AS a
+          FROM (SELECT * FROM found UNION ALL SELECT * FROM fallback) f) f
+    LEFT JOIN @extschema@.arn_type t
+      ON t.service = (f.a).service AND t.arn_resource_type = coalesce((f.a).resource_type,
+            CASE WHEN (f.a).service = 'iam' AND (f.a).resource_id = 'root' THEN 'root' END)
+    WHERE f.value IS NOT NULL
+)
+SELECT DISTINCT ON (resource_type, resource_id)
+       resource_type, resource_id, arn, account_id, role
+FROM resolved
+ORDER BY resource_type, resource_id, rank,
+         array_position(ARRAY['target', 'created', 'issued', 'listed', 'response', 'mentioned'], role)
+$$;
+COMMENT ON FUNCTION @extschema@.resources(text, text, jsonb, jsonb, jsonb, text, jsonb) IS
+'The resources an event names (type, id as an inventory knows it, ARN, account, role), by trail.resource_key and trail.arn_type';
+
+-- The same for a row of any table of events (a foreign table, the store,
+-- a view): by its columns, or by its raw record when it has only that.
+-- The whole row is read, so on a foreign table prefer the column form.
+CREATE FUNCTION @extschema@.resources(event anyelement,
+    OUT resource_type text,
+    OUT resource_id text,
+    OUT arn text,
+    OUT account_id text,
+    OUT role text)
+RETURNS SETOF record
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT r.*
+FROM (SELECT to_jsonb($1) AS j) e,
+LATERAL (SELECT CASE WHEN e.j ? 'event_source' THEN e.j ELSE NULL END AS c,
+                e.j->'raw' AS raw) x,
+LATERAL @extschema@.resources(
+    coalesce(x.c->>'event_source', x.raw->>'eventSource'),
+    coalesce(x.c->>'event_name', x.raw->>'eventName'),
+    coalesce(x.c->'request_parameters', x.raw->'requestParameters'),
+    coalesce(x.c->'response_elements', x.raw->'responseElements'),
+    coalesce(x.c->'resources', x.raw->'resources'),
+    coalesce(x.c->>'recipient_account_id', x.raw->>'recipientAccountId'),
+    coalesce(x.c->'user_identity', x.raw->'userIdentity')) r
+$$;
+COMMENT ON FUNCTION @extschema@.resources(anyelement) IS
+'The resources an event row names (see the column form)';

@@ -339,6 +339,44 @@ extern int	trail_record_category(const TrailMemberIndex *members, TrailError *er
 extern const char *trail_category_label(int category);
 
 /* ----------------------------------------------------------------
+ * arn.c: Amazon Resource Names taken apart
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailArn
+{
+	/* each part points into the parsed text; NULL or length 0 when empty */
+	const char *partition;
+	int			partition_len;
+	const char *service;
+	int			service_len;
+	const char *region;
+	int			region_len;
+	const char *account;
+	int			account_len;
+	const char *resource_type;
+	int			resource_type_len;
+	const char *resource_id;
+	int			resource_id_len;
+} TrailArn;
+
+extern bool trail_arn_parse(const char *s, int len, TrailArn *arn);
+
+/* ----------------------------------------------------------------
+ * actor.c: who acted, from userIdentity
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailActor
+{
+	char	   *actor;			/* the stable identity that acted */
+	char	   *actor_type;		/* what actor is: Role, IAMUser, ... */
+	char	   *actor_account;	/* the account it belongs to */
+	char	   *session_name;	/* assumed roles: the session's name */
+} TrailActor;
+
+extern bool trail_actor_derive(TrailSlice user_identity, TrailActor *actor,
+							   TrailError *err);
+
+/* ----------------------------------------------------------------
  * s3_layout.c: what a path tells in the CloudTrail S3 key layout
  * ----------------------------------------------------------------
  */
