@@ -47,6 +47,7 @@ REGRESS = \
 	fdw_pruning \
 	fdw_parallel \
 	views \
+	who_what \
 	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail

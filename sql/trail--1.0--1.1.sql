@@ -171,6 +171,7 @@ INSERT INTO @extschema@.resource_key (event_source, event_name, key, resource_ty
     -- S3
     ('s3.amazonaws.com', NULL, 'bucketName', 'AWS::S3::Bucket', true),
     ('s3.amazonaws.com', NULL, 'TargetBucket', 'AWS::S3::Bucket', true),
+    ('s3.amazonaws.com', NULL, 'key', 'AWS::S3::Object', true),
     ('s3.amazonaws.com', 'PutAccountPublicAccessBlock', '@account', 'AWS::S3::AccountPublicAccessBlock', true),
     ('s3.amazonaws.com', 'DeleteAccountPublicAccessBlock', '@account', 'AWS::S3::AccountPublicAccessBlock', true),
     -- KMS
@@ -299,7 +300,10 @@ strings AS (
     WHERE v.s <> ''
 ),
 found AS (
-    SELECT k.resource_type, s.s AS value,
+    -- an S3 object is known by bucket/key
+    SELECT k.resource_type,
+           CASE WHEN k.resource_type = 'AWS::S3::Object' AND $3->>'bucketName' IS NOT NULL
+                THEN ($3->>'bucketName') || '/' || s.s ELSE s.s END AS value,
            CASE WHEN NOT s.response THEN 'target'
                 WHEN $1 = 'sts.amazonaws.com' THEN 'issued'
                 WHEN $2 ~ '^(Create|Run|Allocate|Copy|Import|Register|Restore|Clone|Duplicate|Issue)' THEN 'created'
@@ -384,3 +388,103 @@ LATERAL @extschema@.resources(
 $$;
 COMMENT ON FUNCTION @extschema@.resources(anyelement) IS
 'The resources an event row names (see the column form)';
+
+-- Temporary credentials back to the call that issued them: an access key
+-- seen in a later event (access_key_id) joins the STS call that handed it
+-- out, and so the role, the session name and who asked for it.
+CREATE FUNCTION @extschema@.create_credentials_view(events regclass,
+                                                    name text DEFAULT 'issued_credentials')
+RETURNS regclass
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsp name;
+    rel name;
+BEGIN
+    SELECT n.nspname, c.relname INTO nsp, rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = events;
+
+    EXECUTE format($v$
+        CREATE VIEW %I.%I AS
+        SELECT e.response_elements #>> '{credentials,accessKeyId}' AS access_key_id,
+               e.event_time AS issued_at,
+               e.response_elements #>> '{credentials,expiration}' AS expiration,
+               e.event_name AS issued_by_call,
+               e.event_id AS issuing_event_id,
+               e.user_arn AS requested_by,
+               e.user_type AS requested_by_type,
+               coalesce(e.request_parameters->>'roleArn',
+                        e.response_elements #>> '{assumedRoleUser,arn}',
+                        e.response_elements #>> '{federatedUser,arn}') AS role_arn,
+               coalesce(e.request_parameters->>'roleSessionName',
+                        e.request_parameters->>'name') AS session_name,
+               coalesce(e.response_elements #>> '{assumedRoleUser,arn}',
+                        e.response_elements #>> '{federatedUser,arn}') AS session_arn,
+               e.request_parameters->>'sourceIdentity' AS source_identity,
+               e.source_ip_address,
+               e.recipient_account_id
+        FROM %I.%I e
+        WHERE e.event_source = 'sts.amazonaws.com'
+          AND e.event_name IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity',
+                               'GetSessionToken', 'GetFederationToken', 'AssumeRoot')
+          AND e.error_code IS NULL
+          AND e.response_elements #>> '{credentials,accessKeyId}' IS NOT NULL$v$,
+        nsp, name, nsp, rel);
+    EXECUTE format('COMMENT ON VIEW %I.%I IS %L', nsp, name,
+                   'Temporary credentials and the STS call that issued them: join access_key_id with the events that used them');
+    RETURN format('%I.%I', nsp, name)::regclass;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.create_credentials_view(regclass, text) IS
+'Create a view of the temporary credentials STS issued (access key, role, session, who asked), beside a table of events';
+
+-- What each column of trail.event means, for \d+ and BI tools
+COMMENT ON COLUMN @extschema@.event.event_time IS 'eventTime: when the request completed (UTC)';
+COMMENT ON COLUMN @extschema@.event.event_version IS 'eventVersion: the record format version';
+COMMENT ON COLUMN @extschema@.event.event_source IS 'eventSource: the service, e.g. ec2.amazonaws.com';
+COMMENT ON COLUMN @extschema@.event.event_name IS 'eventName: the API action or console event';
+COMMENT ON COLUMN @extschema@.event.aws_region IS 'awsRegion: the region the request went to';
+COMMENT ON COLUMN @extschema@.event.event_category IS 'eventCategory, or derived for records before 1.07: Management, Data, Insight or NetworkActivity';
+COMMENT ON COLUMN @extschema@.event.event_type IS 'eventType: AwsApiCall, AwsServiceEvent, AwsConsoleSignIn, ...';
+COMMENT ON COLUMN @extschema@.event.read_only IS 'readOnly: true for calls that change nothing; NULL when the record does not say';
+COMMENT ON COLUMN @extschema@.event.management_event IS 'managementEvent: true for management events, false for data events';
+COMMENT ON COLUMN @extschema@.event.source_ip_address IS 'sourceIPAddress as written (an address, or a name such as AWS Internal)';
+COMMENT ON COLUMN @extschema@.event.source_ip IS 'sourceIPAddress when it is an IP address, else NULL';
+COMMENT ON COLUMN @extschema@.event.user_agent IS 'userAgent: the client that made the call';
+COMMENT ON COLUMN @extschema@.event.error_code IS 'errorCode: the service error, NULL when the call succeeded';
+COMMENT ON COLUMN @extschema@.event.error_message IS 'errorMessage';
+COMMENT ON COLUMN @extschema@.event.request_id IS 'requestID: the service''s request id (not always a UUID)';
+COMMENT ON COLUMN @extschema@.event.event_id IS 'eventID: CloudTrail''s id of the event (NULL when not a UUID)';
+COMMENT ON COLUMN @extschema@.event.shared_event_id IS 'sharedEventID: the same for the copies of one action delivered to several accounts, and for an Insight''s Start and End';
+COMMENT ON COLUMN @extschema@.event.api_version IS 'apiVersion';
+COMMENT ON COLUMN @extschema@.event.recipient_account_id IS 'recipientAccountId: the account that received this copy of the event';
+COMMENT ON COLUMN @extschema@.event.vpc_endpoint_id IS 'vpcEndpointId: the VPC endpoint the call came through';
+COMMENT ON COLUMN @extschema@.event.vpc_endpoint_account_id IS 'vpcEndpointAccountId: the endpoint''s owner';
+COMMENT ON COLUMN @extschema@.event.user_identity IS 'userIdentity: who made the call, as recorded';
+COMMENT ON COLUMN @extschema@.event.user_type IS 'userIdentity.type: Root, IAMUser, AssumedRole, AWSService, ...';
+COMMENT ON COLUMN @extschema@.event.principal_id IS 'userIdentity.principalId';
+COMMENT ON COLUMN @extschema@.event.user_arn IS 'userIdentity.arn: the caller''s ARN (for assumed roles, the session''s)';
+COMMENT ON COLUMN @extschema@.event.account_id IS 'userIdentity.accountId: the account that owns the caller''s credentials';
+COMMENT ON COLUMN @extschema@.event.access_key_id IS 'userIdentity.accessKeyId: AKIA... long-term, ASIA... temporary';
+COMMENT ON COLUMN @extschema@.event.user_name IS 'userIdentity.userName';
+COMMENT ON COLUMN @extschema@.event.invoked_by IS 'userIdentity.invokedBy: the service that made the call on the caller''s behalf';
+COMMENT ON COLUMN @extschema@.event.session_issuer_type IS 'userIdentity.sessionContext.sessionIssuer.type: where temporary credentials came from (Role, IAMUser, Root)';
+COMMENT ON COLUMN @extschema@.event.session_issuer_arn IS 'userIdentity.sessionContext.sessionIssuer.arn: for assumed roles, the role';
+COMMENT ON COLUMN @extschema@.event.session_issuer_user_name IS 'userIdentity.sessionContext.sessionIssuer.userName';
+COMMENT ON COLUMN @extschema@.event.mfa_authenticated IS 'userIdentity.sessionContext.attributes.mfaAuthenticated';
+COMMENT ON COLUMN @extschema@.event.session_created_at IS 'userIdentity.sessionContext.attributes.creationDate: when the session''s credentials were issued';
+COMMENT ON COLUMN @extschema@.event.request_parameters IS 'requestParameters: the request, as the service logged it';
+COMMENT ON COLUMN @extschema@.event.response_elements IS 'responseElements: the response of a call that changes something';
+COMMENT ON COLUMN @extschema@.event.additional_event_data IS 'additionalEventData';
+COMMENT ON COLUMN @extschema@.event.service_event_details IS 'serviceEventDetails: for AwsServiceEvent records';
+COMMENT ON COLUMN @extschema@.event.resources IS 'resources: the resources CloudTrail lists (often absent; see trail.resources())';
+COMMENT ON COLUMN @extschema@.event.tls_details IS 'tlsDetails: TLS version, cipher suite, host header';
+COMMENT ON COLUMN @extschema@.event.addendum IS 'addendum: why the record came late or was updated';
+COMMENT ON COLUMN @extschema@.event.edge_device_details IS 'edgeDeviceDetails';
+COMMENT ON COLUMN @extschema@.event.insight_details IS 'insightDetails: for Insights records';
+COMMENT ON COLUMN @extschema@.event.session_credential_from_console IS 'sessionCredentialFromConsole: console session credentials used outside the console';
+COMMENT ON COLUMN @extschema@.event.source_file IS 'the file the record came from';
+COMMENT ON COLUMN @extschema@.event.record_index IS 'the record''s 1-based position in its file';
+COMMENT ON COLUMN @extschema@.event.raw IS 'the record exactly as it was written';
