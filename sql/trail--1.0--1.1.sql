@@ -159,6 +159,11 @@ INSERT INTO @extschema@.resource_key (event_source, event_name, key, resource_ty
     ('iam.amazonaws.com', NULL, 'virtualMFADeviceName', 'AWS::IAM::VirtualMFADevice', true),
     ('iam.amazonaws.com', 'CreateSAMLProvider', 'name', 'AWS::IAM::SAMLProvider', true),
     ('iam.amazonaws.com', 'ChangePassword', '@actor', 'AWS::IAM::User', true),
+    ('iam.amazonaws.com', 'CreateAccessKey', '@actor', 'AWS::IAM::User', true),
+    ('iam.amazonaws.com', 'DeleteAccessKey', '@actor', 'AWS::IAM::User', true),
+    ('iam.amazonaws.com', 'UpdateAccessKey', '@actor', 'AWS::IAM::User', true),
+    ('iam.amazonaws.com', 'CreateLoginProfile', '@actor', 'AWS::IAM::User', true),
+    ('iam.amazonaws.com', 'EnableMFADevice', '@actor', 'AWS::IAM::User', true),
     ('iam.amazonaws.com', 'UpdateAccountPasswordPolicy', '@account', 'AWS::IAM::AccountPasswordPolicy', true),
     ('iam.amazonaws.com', 'DeleteAccountPasswordPolicy', '@account', 'AWS::IAM::AccountPasswordPolicy', true),
     ('signin.amazonaws.com', NULL, '@actor', 'AWS::IAM::User', true),
@@ -325,7 +330,8 @@ found AS (
 fallback AS (
     SELECT k.resource_type,
            CASE k.key WHEN '@account' THEN $6
-                      ELSE coalesce($7->>'arn', $7->>'userName', $7->>'principalId') END AS value,
+                      ELSE coalesce($7->>'arn', $7 #>> '{sessionContext,sessionIssuer,arn}',
+                                    $7->>'userName', $7->>'principalId') END AS value,
            CASE k.key WHEN '@account' THEN 'account' ELSE 'actor' END AS role,
            4 AS rank
     FROM @extschema@.resource_key k
