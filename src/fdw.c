@@ -214,7 +214,7 @@ walk_location(const TrailFdwOptions *opts, int flags, bool *is_directory,
 	MemoryContextReset(walk_cache.cxt);
 	walk_cache.files = NIL;
 	old = MemoryContextSwitchTo(walk_cache.cxt);
-	files = trail_walk(opts->location, flags, is_directory, report);
+	files = trail_scan_walk(opts->location, flags, is_directory, report);
 	walk_cache.location = pstrdup(opts->location);
 	MemoryContextSwitchTo(old);
 	if (trail_report_count(report) == problems)
@@ -815,7 +815,7 @@ trail_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 
 	trail_fdw_get_options(RelationGetRelid(relation), &opts);
 	report = trail_report_create(opts.on_error);
-	files = trail_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
+	files = trail_scan_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
 					   &is_directory, report);
 
 	foreach(lc, files)
@@ -895,7 +895,7 @@ trailAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	ListCell   *lc;
 
 	trail_fdw_get_options(RelationGetRelid(relation), &opts);
-	files = trail_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
+	files = trail_scan_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
 					   &is_directory, quiet);
 	foreach(lc, files)
 		bytes += ((TrailFile *) lfirst(lc))->size;

@@ -123,7 +123,7 @@ trail_read(PG_FUNCTION_ARGS)
 
 	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
 	report = trail_report_create(mode);
-	files = trail_walk(location,
+	files = trail_scan_walk(location,
 					   (recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES,
 					   &is_directory, report);
 	st = trail_scan_begin(report, TRAIL_NCOLUMNS, event_outputs(fcinfo, 3));
@@ -206,7 +206,7 @@ trail_files(PG_FUNCTION_ARGS)
 
 	/* a listing goes on past a bad directory, and warns at the end */
 	report = trail_report_create(TRAIL_ON_ERROR_SKIP);
-	files = trail_walk(location,
+	files = trail_scan_walk(location,
 					   (recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_SIZES,
 					   &is_directory, report);
 	foreach(lc, files)

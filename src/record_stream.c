@@ -66,6 +66,7 @@ struct TrailRecordStream
 	bool		first_item;
 
 	TrailContent content;
+	char	   *other_detail;	/* TRAIL_CONTENT_OTHER_JSON: what it held */
 	int64		ordinal;
 
 	TrailMemberIndex index;		/* members of the current record */
@@ -97,6 +98,46 @@ trail_stream_content(TrailRecordStream *rs)
 	return rs->content;
 }
 
+/*
+ * A sentence saying what a stream that held no events held instead, for
+ * the error about a file named on its own; NULL when it held events.
+ */
+const char *
+trail_stream_content_detail(TrailRecordStream *rs)
+{
+	switch (rs->content)
+	{
+		case TRAIL_CONTENT_EVENTS:
+			return NULL;
+		case TRAIL_CONTENT_EMPTY:
+			return "It is empty.";
+		case TRAIL_CONTENT_DIGEST:
+			return "It is a CloudTrail digest file, which lists log files but holds no events.";
+		case TRAIL_CONTENT_OTHER_JSON:
+			if (rs->other_detail != NULL)
+				return rs->other_detail;
+			return "It is JSON, but holds no CloudTrail records.";
+		case TRAIL_CONTENT_UNKNOWN:
+		case TRAIL_CONTENT_NOT_JSON:
+			break;
+	}
+	return "It does not start with a JSON object or array.";
+}
+
+/* the stream holds JSON of another kind (so far): say what, once */
+static void
+other_json(TrailRecordStream *rs, const char *fmt, const char *arg)
+{
+	MemoryContext old;
+
+	if (rs->content != TRAIL_CONTENT_UNKNOWN)
+		return;
+	rs->content = TRAIL_CONTENT_OTHER_JSON;
+	old = MemoryContextSwitchTo(rs->cxt);
+	rs->other_detail = psprintf(fmt, arg);
+	MemoryContextSwitchTo(old);
+}
+
 static void
 set_error_at(TrailRecordStream *rs, TrailError *err, const char *at,
 			 int sqlerrcode, const char *message)
@@ -124,6 +165,8 @@ static bool
 refill(TrailRecordStream *rs, TrailError *err)
 {
 	ssize_t		n;
+	size_t		want;
+	size_t		got;
 
 	CHECK_FOR_INTERRUPTS();
 
@@ -145,16 +188,33 @@ refill(TrailRecordStream *rs, TrailError *err)
 		rs->size *= 2;
 		rs->buf = repalloc_huge(rs->buf, rs->size);
 	}
-	n = trail_source_read(rs->src, rs->buf + rs->fill, rs->size - rs->fill, err);
-	if (n < 0)
+
+	/*
+	 * Read at least as many bytes as are pending (or to the end of input):
+	 * the value being scanned is rescanned from its start after a refill,
+	 * so each rescan must be paid for by as many new bytes, or short reads
+	 * would make the cost quadratic in the record size.
+	 */
+	want = Max(rs->fill, 1);
+	got = 0;
+	while (got < want && rs->fill < rs->size)
 	{
-		/* how far the decoded stream got, if anywhere */
-		err->offset = (rs->base + rs->fill > 0) ? rs->base + rs->fill : -1;
-		return false;
+		n = trail_source_read(rs->src, rs->buf + rs->fill,
+							  rs->size - rs->fill, err);
+		if (n < 0)
+		{
+			/* how far the decoded stream got, if anywhere */
+			err->offset = (rs->base + rs->fill > 0) ? rs->base + rs->fill : -1;
+			return false;
+		}
+		if (n == 0)
+		{
+			rs->eof = true;
+			break;
+		}
+		rs->fill += n;
+		got += n;
 	}
-	if (n == 0)
-		rs->eof = true;
-	rs->fill += n;
 	return true;
 }
 
@@ -303,6 +363,8 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		if (trail_json_get(&rs->index, "eventVersion").type == TRAIL_JSON_NONE)
 		{
 			/* an EventBridge event that did not come from CloudTrail */
+			other_json(rs, "It holds %s, none of them from CloudTrail.",
+					   "EventBridge events");
 			return TRAIL_NEXT_END;
 		}
 		fill_record(rs, rec, s.ptr, s.len, scan, start);
@@ -331,7 +393,7 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 
 	/*
 	 * Some other object.  Among records it is a bad record; on its own it is
-	 * a document without records (a missing "Records" gives zero rows).
+	 * JSON of another kind (an error when the file was named on its own).
 	 */
 	if (strict || rs->content == TRAIL_CONTENT_EVENTS)
 	{
@@ -343,8 +405,13 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		err->offset = rec->offset;
 		return TRAIL_NEXT_BAD_RECORD;
 	}
-	if (rs->content == TRAIL_CONTENT_UNKNOWN)
-		rs->content = TRAIL_CONTENT_OTHER_JSON;
+	s = trail_json_get(&rs->index, "Records");
+	if (s.type != TRAIL_JSON_NONE && s.type != TRAIL_JSON_ARRAY)
+		other_json(rs, "Its \"Records\" member is %s, not an array.",
+				   trail_json_type_name(s.type));
+	else
+		other_json(rs, "It holds a JSON object that is not a CloudTrail record and has no \"%s\" array.",
+				   "Records");
 	return TRAIL_NEXT_END;
 }
 
@@ -378,8 +445,8 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 			return unit_object(rs, start, len, scan, false, rec, err);
 		if (rs->content == TRAIL_CONTENT_EVENTS)
 			return not_an_object(rs, scan, start, rec, err);
-		if (rs->content == TRAIL_CONTENT_UNKNOWN)
-			rs->content = TRAIL_CONTENT_OTHER_JSON;
+		other_json(rs, "It holds a JSON array whose elements are not CloudTrail records (the first is %s).",
+				   trail_json_type_name(scan->type));
 		return TRAIL_NEXT_END;
 	}
 
@@ -607,6 +674,9 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					goto truncated;
 				if (rs->buf[rs->pos] == ']')
 				{
+					/* [] is an array of records with none in it */
+					if (rs->first_item && rs->content == TRAIL_CONTENT_UNKNOWN)
+						rs->content = TRAIL_CONTENT_EVENTS;
 					rs->pos++;
 					rs->mode = rs->in_wrapper ? MODE_WRAPPER_REST : MODE_TOP;
 					continue;
