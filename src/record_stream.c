@@ -66,7 +66,7 @@ struct TrailRecordStream
 	bool		first_item;
 
 	TrailContent content;
-	char	   *other_detail;	/* TRAIL_CONTENT_OTHER_JSON: what it held */
+	const char *other_detail;	/* TRAIL_CONTENT_OTHER_JSON: what it held */
 	int64		ordinal;
 
 	TrailMemberIndex index;		/* members of the current record */
@@ -406,7 +406,10 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		return TRAIL_NEXT_BAD_RECORD;
 	}
 	s = trail_json_get(&rs->index, "Records");
-	if (s.type != TRAIL_JSON_NONE && s.type != TRAIL_JSON_ARRAY)
+	if (rs->mode == MODE_ITEMS)
+		other_json(rs, "It holds a JSON array of %s that are not CloudTrail records.",
+				   "objects");
+	else if (s.type != TRAIL_JSON_NONE && s.type != TRAIL_JSON_ARRAY)
 		other_json(rs, "Its \"Records\" member is %s, not an array.",
 				   trail_json_type_name(s.type));
 	else
