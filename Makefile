@@ -36,6 +36,7 @@ REGRESS = \
 	bad_input \
 	skip_mode \
 	no_events \
+	cursors \
 	files \
 	directory \
 	privileges \
