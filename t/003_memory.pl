@@ -54,17 +54,22 @@ like($stderr, qr/WARNING:  skipped $nbad bad records/,
 	'the foreign table counts them too');
 cmp_ok($growth, '<', $limit_kb, 'in bounded memory too');
 
-# not-an-object records of another kind: objects that are not records
-my $file2 = "$dir/many-objects.json";
+# bad records of another kind: LookupEvents whose CloudTrailEvent string is
+# not JSON (the error is made while unescaping the string)
+my $file2 = "$dir/many-bad-strings.json";
+my $nbad2 = 500_000;
 {
 	open my $out, '>', $file2 or die $!;
-	print $out '{"Records":[{"eventVersion":"1.0"}', ',{"x":1}' x 1_000_000, ']}';
+	print $out '{"Events":[', join(',', ('{"CloudTrailEvent":"{\\"no"}') x $nbad2), ']}';
 	close $out;
 }
 ($growth, $stdout, $stderr) = TrailMem::peak_growth_kb($node, 'postgres',
 	"SELECT count(*) FROM trail.read('$file2', on_error => 'skip');");
-note "records that are not objects of the right kind: peak grew by $growth kB";
-cmp_ok($growth, '<', $limit_kb, 'wrong records of another kind too');
+note "CloudTrailEvent strings that are not JSON: peak grew by $growth kB";
+like($stderr, qr/WARNING:  skipped $nbad2 bad records and 0 unreadable files/,
+	'every bad string is counted');
+like($stderr, qr/CloudTrailEvent is not valid JSON/, 'and named');
+cmp_ok($growth, '<', $limit_kb, 'in bounded memory too');
 
 $node->stop;
 done_testing();
