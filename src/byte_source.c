@@ -477,6 +477,30 @@ trail_source_read(TrailSource *src, char *buf, size_t len, TrailError *err)
 }
 
 /*
+ * Is the rest of a compressed stream intact?  Reads it to its end (through
+ * every gzip layer, so every member's CRC is checked) and returns false with
+ * err filled when it is not.  A source that is not compressed has no
+ * checksum: true without reading.
+ */
+bool
+trail_source_verify_rest(TrailSource *src, TrailError *err)
+{
+	size_t		len = 64 * 1024;
+	char	   *buf;
+	ssize_t		n;
+
+	if (src->gzip_layers == 0)
+		return true;
+	buf = MemoryContextAlloc(src->cxt, len);
+	do
+	{
+		n = trail_source_read(src, buf, len, err);
+	} while (n > 0);
+	pfree(buf);
+	return n == 0;
+}
+
+/*
  * Close the file and free everything, zlib state included (its memory is
  * the source's; the file is closed by the context's reset callback).
  */

@@ -622,7 +622,18 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					rs->mode = MODE_DONE;
 					return TRAIL_NEXT_END;
 				}
-				/* a UTF-8 byte order mark may open the stream */
+				/*
+				 * A UTF-8 byte order mark may open the stream.  A short read
+				 * may have brought only part of it: read on first.
+				 */
+				if (rs->base + rs->pos == 0 &&
+					(unsigned char) rs->buf[0] == 0xEF &&
+					rs->fill < 3 && !rs->eof)
+				{
+					if (!refill(rs, err))
+						goto bad_file;
+					continue;
+				}
 				if (rs->base + rs->pos == 0 && rs->fill - rs->pos >= 3 &&
 					memcmp(rs->buf, "\xEF\xBB\xBF", 3) == 0)
 				{

@@ -406,6 +406,46 @@ open_next(TrailScanState *st)
 }
 
 /*
+ * gzip's CRC sits at the end of each member, so corrupt compressed data can
+ * inflate to bytes that look like a JSON error (or a bad record) before
+ * zlib notices.  Before a problem is raised, or the rest of a file is
+ * passed over, the rest of a compressed file is read: when it is corrupt,
+ * the corruption is what gets reported (as the whole file's problem).
+ * Returns true when it replaced the problem.
+ */
+static bool
+corruption_instead(TrailScanState *st, int64 ordinal)
+{
+	TrailError	gz;
+
+	trail_error_init(&gz, st->row_cxt);
+	if (st->src == NULL || trail_source_verify_rest(st->src, &gz))
+		return false;
+	trail_report_problem(st->report, st->path, ordinal, true, &gz);
+	return true;
+}
+
+/*
+ * A problem with the file being read (record ordinal, or the rest of the
+ * file from it with whole_file).  Returns true when the file is done with.
+ */
+static bool
+read_problem(TrailScanState *st, int64 ordinal, bool whole_file,
+			 TrailError *err)
+{
+	/* a problem of the bytes themselves needs no second look */
+	bool		from_source = (err->sqlerrcode == ERRCODE_DATA_CORRUPTED ||
+							   err->saved_errno != 0);
+
+	if (!from_source &&
+		(whole_file || st->report->mode == TRAIL_ON_ERROR_STOP) &&
+		corruption_instead(st, ordinal))
+		return true;
+	trail_report_problem(st->report, st->path, ordinal, whole_file, err);
+	return whole_file;
+}
+
+/*
  * The stream ended: a file named on its own (or parse() input) must have
  * held CloudTrail events; in a directory, other files are passed over.
  */
@@ -416,6 +456,9 @@ end_of_file(TrailScanState *st)
 	TrailError	err;
 
 	if (detail == NULL)
+		return;
+	/* a corrupt .gz is reported as such, not passed over as "not JSON" */
+	if (corruption_instead(st, 0))
 		return;
 	if (!st->single_file)
 	{
@@ -490,12 +533,13 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 				close_file(st);
 				continue;
 			case TRAIL_NEXT_BAD_FILE:
-				trail_report_problem(st->report, st->path, rec.ordinal, true, &err);
+				read_problem(st, rec.ordinal, true, &err);
 				close_file(st);
 				continue;
 			case TRAIL_NEXT_BAD_RECORD:
 				st->records_read++;
-				trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
+				if (read_problem(st, rec.ordinal, false, &err))
+					close_file(st);
 				continue;
 			case TRAIL_NEXT_RECORD:
 				break;
@@ -504,7 +548,8 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		st->records_read++;
 		if (record_problem(st, &rec, &err))
 		{
-			trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
+			if (read_problem(st, rec.ordinal, false, &err))
+				close_file(st);
 			continue;
 		}
 		if (st->filter != NULL)
@@ -533,7 +578,8 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		{
 			if (err.offset < 0)
 				err.offset = rec.offset;
-			trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
+			if (read_problem(st, rec.ordinal, false, &err))
+				close_file(st);
 			continue;
 		}
 		st->records_returned++;

@@ -78,6 +78,7 @@ extern TrailSource *trail_source_open_memory(const char *data, size_t len,
 											 TrailError *err);
 extern ssize_t trail_source_read(TrailSource *src, char *buf, size_t len,
 								 TrailError *err);
+extern bool trail_source_verify_rest(TrailSource *src, TrailError *err);
 extern void trail_source_close(TrailSource *src);
 
 /* ----------------------------------------------------------------
