@@ -37,6 +37,7 @@ REGRESS = \
 	skip_mode \
 	no_events \
 	cursors \
+	damaged \
 	files \
 	directory \
 	privileges \

@@ -303,12 +303,40 @@ fill_record(TrailRecordStream *rs, TrailRecord *rec, const char *data,
 }
 
 /*
+ * Bytes that are not UTF-8, or a raw control character in a string, outside
+ * any record (in a wrapper's other members, in an object passed over): the
+ * document is not valid JSON.  Fills err and returns true when scan saw one.
+ */
+static bool
+invalid_outside_record(TrailRecordStream *rs, const TrailScan *scan,
+					   TrailError *err)
+{
+	const char *at = scan->flag_at;
+
+	if (!(scan->flags & TRAIL_JSON_INVALID_FLAGS))
+		return false;
+	if (at == NULL || at < rs->buf || at > rs->buf + rs->fill)
+		at = rs->buf + rs->pos;
+	if (scan->flags & TRAIL_JSON_BAD_UTF8)
+		set_error_at(rs, err, at, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+					 "input holds bytes that are not valid UTF-8");
+	else
+	{
+		set_error_at(rs, err, at, ERRCODE_INVALID_TEXT_REPRESENTATION,
+					 "invalid JSON");
+		trail_error_detail(err, "A string holds a control character that is not escaped.");
+	}
+	return true;
+}
+
+/*
  * A record written as a JSON string (CloudTrailEvent, logEvents[].message):
  * unescape it and scan the result.
  */
 static TrailNext
 embedded_record(TrailRecordStream *rs, TrailSlice str, const char *at,
-				const char *what, TrailRecord *rec, TrailError *err)
+				const char *what, const TrailScan *outer, TrailRecord *rec,
+				TrailError *err)
 {
 	TrailScan	scan = {0};
 	int			len;
@@ -322,6 +350,19 @@ embedded_record(TrailRecordStream *rs, TrailSlice str, const char *at,
 	scan.at_eof = true;
 	st = trail_json_scan(rs->embedded, rs->embedded + len, &scan);
 	fill_record(rs, rec, rs->embedded, len, &scan, at);
+
+	/*
+	 * The object around the string is part of the record's unit: what it
+	 * holds that is not JSON (a raw control character in the string itself,
+	 * bytes that are not UTF-8 in a member) makes the record bad.
+	 */
+	if (outer->flags & TRAIL_JSON_INVALID_FLAGS)
+	{
+		rec->flags |= outer->flags & TRAIL_JSON_INVALID_FLAGS;
+		if (outer->flag_at != NULL && outer->flag_at >= rs->buf &&
+			outer->flag_at < rs->buf + rs->fill)
+			rec->flag_offset = rs->base + (outer->flag_at - rs->buf);
+	}
 	if (st == TRAIL_SCAN_BAD)
 	{
 		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
@@ -363,6 +404,8 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		if (trail_json_get(&rs->index, "eventVersion").type == TRAIL_JSON_NONE)
 		{
 			/* an EventBridge event that did not come from CloudTrail */
+			if (invalid_outside_record(rs, scan, err))
+				return TRAIL_NEXT_BAD_FILE;
 			other_json(rs, "It holds %s, none of them from CloudTrail.",
 					   "EventBridge events");
 			return TRAIL_NEXT_END;
@@ -374,7 +417,7 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 	/* one LookupEvents Event */
 	s = trail_json_get(&rs->index, "CloudTrailEvent");
 	if (s.type == TRAIL_JSON_STRING)
-		return embedded_record(rs, s, start, "CloudTrailEvent", rec, err);
+		return embedded_record(rs, s, start, "CloudTrailEvent", scan, rec, err);
 
 	if (has_record_key(&rs->index))
 	{
@@ -386,6 +429,8 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		(trail_json_get(&rs->index, "logFiles").type != TRAIL_JSON_NONE &&
 		 trail_json_get(&rs->index, "awsAccountId").type != TRAIL_JSON_NONE))
 	{
+		if (invalid_outside_record(rs, scan, err))
+			return TRAIL_NEXT_BAD_FILE;
 		if (rs->content == TRAIL_CONTENT_UNKNOWN)
 			rs->content = TRAIL_CONTENT_DIGEST;
 		return TRAIL_NEXT_END;
@@ -405,6 +450,8 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		err->offset = rec->offset;
 		return TRAIL_NEXT_BAD_RECORD;
 	}
+	if (invalid_outside_record(rs, scan, err))
+		return TRAIL_NEXT_BAD_FILE;
 	s = trail_json_get(&rs->index, "Records");
 	if (rs->mode == MODE_ITEMS)
 		other_json(rs, "It holds a JSON array of %s that are not CloudTrail records.",
@@ -466,7 +513,7 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 			s = trail_json_get(&rs->index, "CloudTrailEvent");
 			if (s.type != TRAIL_JSON_STRING)
 				return unit_object(rs, start, len, scan, true, rec, err);
-			return embedded_record(rs, s, start, "CloudTrailEvent", rec, err);
+			return embedded_record(rs, s, start, "CloudTrailEvent", scan, rec, err);
 
 		case ITEM_LOG_EVENT:
 			if (rs->control_message)
@@ -479,7 +526,7 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 							 "log event has no \"message\" string");
 				return TRAIL_NEXT_BAD_RECORD;
 			}
-			return embedded_record(rs, s, start, "log event message", rec, err);
+			return embedded_record(rs, s, start, "log event message", scan, rec, err);
 
 		case ITEM_ANY:
 			break;
@@ -570,7 +617,8 @@ wrapper_rest(TrailRecordStream *rs, TrailError *err)
 							 "expected a string as object key");
 			return TRAIL_NEXT_BAD_FILE;
 		}
-		if (scan_value(rs, &scan, err) != TRAIL_SCAN_DONE)
+		if (scan_value(rs, &scan, err) != TRAIL_SCAN_DONE ||
+			invalid_outside_record(rs, &scan, err))
 			return TRAIL_NEXT_BAD_FILE;
 		rs->pos = scan.end - rs->buf;
 
@@ -585,6 +633,8 @@ wrapper_rest(TrailRecordStream *rs, TrailError *err)
 							 "unexpected end of input inside an object");
 			return TRAIL_NEXT_BAD_FILE;
 		}
+		if (invalid_outside_record(rs, &scan, err))
+			return TRAIL_NEXT_BAD_FILE;
 		rs->pos = scan.end - rs->buf;
 	}
 }
@@ -669,6 +719,9 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					goto bad_file;
 				if (st == TRAIL_SCAN_WRAPPER)
 				{
+					/* the members before the array are not a record's */
+					if (invalid_outside_record(rs, &scan, err))
+						goto bad_file;
 					enter_wrapper(rs, &scan);
 					continue;
 				}
@@ -679,6 +732,8 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					next = unit_object(rs, start, (int) (scan.end - start),
 									   &scan, false, rec, err);
 				}
+				if (next == TRAIL_NEXT_BAD_FILE)
+					goto bad_file;
 				if (next != TRAIL_NEXT_END)
 					return next;
 				continue;
@@ -716,6 +771,8 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					goto bad_file;
 				next = array_item(rs, &scan, rec, err);
 				rs->pos = scan.end - rs->buf;
+				if (next == TRAIL_NEXT_BAD_FILE)
+					goto bad_file;
 				if (next != TRAIL_NEXT_END)
 					return next;
 				continue;
@@ -734,8 +791,11 @@ truncated:
 					 ERRCODE_INVALID_TEXT_REPRESENTATION,
 					 "unexpected end of input inside an array");
 bad_file:
-	/* the error belongs to the record being read, or the next one */
-	rec->ordinal = rs->ordinal + 1;
+	/*
+	 * The error belongs to the record being read, or the next one; after
+	 * the last record of a wrapper, to none.
+	 */
+	rec->ordinal = (rs->mode == MODE_WRAPPER_REST) ? 0 : rs->ordinal + 1;
 	rec->offset = err->offset;
 	rs->mode = MODE_DONE;
 	return TRAIL_NEXT_BAD_FILE;

@@ -324,6 +324,25 @@ sub damage
 			substr($data, int(rand(length $data)), 1) = chr(int(rand(256)));
 		}
 	}
+	elsif ($kind == 3)
+	{
+		# letters for letters: mostly still JSON, with other values
+		for (1 .. 1 + int(rand(8)))
+		{
+			my $at = int(rand(length $data));
+			substr($data, $at, 1) = ('a' .. 'z', 'A' .. 'Z')[ rand 52 ]
+			  if substr($data, $at, 1) =~ /[A-Za-z]/;
+		}
+	}
+	elsif ($kind == 4)
+	{
+		# blanks and escapes: between tokens, inside strings, inside numbers
+		my @ins = (' ', "\t", "\r\n", '\\n', '\\u00e9', '\\ud83d\\ude00', "\xc3\xa9");
+		for (1 .. 1 + int(rand(4)))
+		{
+			substr($data, int(rand(length $data)), 0) = $ins[ rand @ins ];
+		}
+	}
 	else
 	{
 		my @junk = ('{', '}', '[', ']', '"', '\\', ',', ':', "\\u0000",
@@ -367,9 +386,9 @@ my @plain_seeds = map { slurp_raw("$fixtures/shapes/$_") } qw(records.json
 	push @plain_seeds, $cwl;
 }
 my @plain_files;
-for my $i (1 .. 300)
+for my $i (1 .. 400)
 {
-	my $data = damage($plain_seeds[ $i % @plain_seeds ], $i % 3);
+	my $data = damage($plain_seeds[ $i % @plain_seeds ], $i % 5);
 	my $path = sprintf('%s/%03d.json', $plain_dir, $i);
 	spew_raw($path, $data);
 	push @plain_files, $path;
