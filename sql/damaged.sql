@@ -6,12 +6,15 @@ SELECT name, pg_temp.try(format('SELECT t FROM trail.read(%L) t', pg_temp.f('dam
 FROM unnest(ARRAY[
   'crc-literal.json.gz', 'control-char-before-records.json',
   'bad-utf8-after-records.json', 'lookup-bad-utf8-key.json',
-  'lookup-control-char-string.json']) AS name
+  'lookup-control-char-string.json', 'nested-5.json.gz']) AS name
 ORDER BY name;
 
 -- the same through trail.parse (the gzip checked in memory too)
 SELECT pg_temp.try(format('SELECT t FROM trail.parse(pg_read_binary_file(%L)) t',
                           pg_temp.f('damaged/crc-literal.json.gz')));
+
+SELECT pg_temp.try(format('SELECT t FROM trail.parse(pg_read_binary_file(%L)) t',
+                          pg_temp.f('damaged/nested-5.json.gz')));
 
 -- that small member inflates in one go, so zlib checks the CRC before any
 -- JSON is read; with short reads (as for a member larger than the 1 MB

@@ -105,24 +105,3 @@ trail_error_init(TrailError *err, MemoryContext cxt)
 	trail_error_clear(err);
 	err->cxt = cxt;
 }
-
-/* has an error been set? */
-bool
-trail_error_is_set(const TrailError *err)
-{
-	return err->message != NULL;
-}
-
-/*
- * Copy err's texts into the current memory context (for keeping an error
- * past the context it was made in).
- */
-void
-trail_error_copy(TrailError *dst, const TrailError *src)
-{
-	*dst = *src;
-	dst->cxt = CurrentMemoryContext;
-	dst->message = src->message ? pstrdup(src->message) : NULL;
-	dst->detail = src->detail ? pstrdup(src->detail) : NULL;
-	dst->hint = src->hint ? pstrdup(src->hint) : NULL;
-}

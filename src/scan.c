@@ -7,10 +7,14 @@
  *
  * Memory has three lifetimes: the scan (the caller's context), the file
  * (reset when the file changes) and the row (reset before each record).
+ * The texts of a record's errors go to the row context too (the TrailErrors
+ * are made with trail_error_init(err, row_cxt)), so that skipping costs no
+ * memory per skipped record; the report keeps only the first few as text.
  *
- * The reading layers report problems as TrailErrors; here they become an
- * ERROR (on_error 'stop') or are counted and passed over (on_error 'skip'),
- * with one WARNING at the end of the scan.
+ * This is the policy layer.  The reading layers return problems as
+ * TrailErrors (error.c), and the walk returns a list of them; here they
+ * become an ERROR (on_error 'stop') or are counted and passed over
+ * (on_error 'skip'), with one WARNING at the end of the scan.
  *
  *-------------------------------------------------------------------------
  */

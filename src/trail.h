@@ -6,8 +6,10 @@
  *
  * Data flows one way:
  *
+ *	  error.c         (below everything) TrailError, the soft error that the
+ *	                  layers above fill and return; it calls nobody
  *	  file_walk.c     location -> list of files (s3_layout.c reads what
- *	                  each path says)
+ *	                  each path says), and a list of the problems met
  *	  byte_source.c   file or memory -> bytes (the only user of zlib)
  *	  json_scan.c     bytes -> validated JSON values and member indexes
  *	  record_stream.c bytes -> records (the document shapes CloudTrail
@@ -63,8 +65,6 @@ extern void trail_error_detail(TrailError *err, const char *fmt,...) pg_attribut
 extern void trail_error_hint(TrailError *err, const char *fmt,...) pg_attribute_printf(2, 3);
 extern void trail_error_clear(TrailError *err);
 extern void trail_error_init(TrailError *err, MemoryContext cxt);
-extern bool trail_error_is_set(const TrailError *err);
-extern void trail_error_copy(TrailError *dst, const TrailError *src);
 
 /* ----------------------------------------------------------------
  * byte_source.c: a file or a memory buffer as a stream of bytes,

@@ -35,38 +35,22 @@ def reject_constant(name):
     raise Bad("not JSON: " + name)
 
 
-def pairs(p):
-    return p  # keep order and duplicates
-
-
-DEC = json.JSONDecoder(object_pairs_hook=pairs, parse_constant=reject_constant)
+class Obj(list):
+    """A JSON object as its (key, value) pairs: order and duplicates kept."""
 
 
 def as_dict(p):
     return dict(p)  # the last duplicate wins, as in trail
 
 
-def is_obj(v):
-    return isinstance(v, list) and all(isinstance(x, tuple) for x in v) and \
-        getattr(v, "_obj", False)
-
-
-class Obj(list):
-    _obj = True
-
-
-def hook(p):
-    return Obj(p)
-
-
-DEC = json.JSONDecoder(object_pairs_hook=hook, parse_constant=reject_constant)
+DEC = json.JSONDecoder(object_pairs_hook=Obj, parse_constant=reject_constant)
 
 
 def embedded(s):
     s = "".join("\ufffd" if (c == "\x00" or 0xD800 <= ord(c) <= 0xDFFF) else c
                 for c in s)
     try:
-        v = json.loads(s, object_pairs_hook=hook, parse_constant=reject_constant)
+        v = json.loads(s, object_pairs_hook=Obj, parse_constant=reject_constant)
     except (ValueError, Bad):
         raise Bad("embedded record is not JSON")
     if not isinstance(v, Obj):
@@ -193,9 +177,12 @@ def event_id(r):
     d = as_dict(r)
     if "eventID" not in d or d["eventID"] is None:
         return "~"
-    if isinstance(d["eventID"], str):
-        return d["eventID"]
-    return "?"
+    if not isinstance(d["eventID"], str):
+        return "?"
+    # what PostgreSQL's json operators cannot give back, or a line cannot hold
+    if any(ord(c) < 0x20 or 0xD800 <= ord(c) <= 0xDFFF for c in d["eventID"]):
+        return "!"
+    return d["eventID"]
 
 
 def main():
