@@ -32,6 +32,14 @@ RESET trail.debug_read_size;
 SELECT count(*) FROM trail.read(pg_temp.f('damaged'), on_error => 'skip');
 \set VERBOSITY default
 
+-- values that are not records before the first record are bad records
+-- (each with its ordinal), not passed over
+SELECT pg_temp.try($$SELECT * FROM trail.parse(E'{"a":1}\n{"b":2}\n{"eventVersion":"1.0","eventName":"Late"}')$$);
+SELECT pg_temp.try($$SELECT * FROM trail.parse('[1,{"eventVersion":"1.0"}]')$$);
+\set VERBOSITY terse
+SELECT record_index, event_name FROM trail.read(pg_temp.f('damaged/objects-then-records.ndjson'), on_error => 'skip');
+\set VERBOSITY default
+
 -- developer settings: reads of 1 and 2 bytes split the byte order mark of
 -- records-bom.json, which must still be found
 SET trail.debug_read_size = 1;

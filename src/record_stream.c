@@ -71,6 +71,19 @@ struct TrailRecordStream
 
 	TrailMemberIndex index;		/* members of the current record */
 	char	   *embedded;		/* a record decoded from a JSON string */
+
+	/*
+	 * JSON values that are not records, met before the first record, are
+	 * passed over as JSON of another kind; when a record follows, they were
+	 * bad records after all, and are reported (one by one, from their
+	 * ordinals) before it.
+	 */
+	int64		passed_values;	/* how many, so far */
+	int64		passed_offset;	/* where the first was */
+	int64		pending_bad;	/* still to report */
+	int64		pending_ordinal;	/* the next one's ordinal */
+	bool		has_pending;	/* the record held back meanwhile */
+	TrailRecord pending;
 };
 
 static const char *const record_keys[] = {
@@ -298,8 +311,24 @@ fill_record(TrailRecordStream *rs, TrailRecord *rec, const char *data,
 		rec->flag_offset = rs->base + (scan->flag_at - rs->buf);
 	else
 		rec->flag_offset = rec->offset;
+	if (rs->passed_values > 0)
+	{
+		/* the values passed over come first: see trail_stream_next */
+		rs->pending_bad = rs->passed_values;
+		rs->pending_ordinal = rs->ordinal + 1;
+		rs->ordinal += rs->passed_values;
+		rs->passed_values = 0;
+	}
 	rec->ordinal = ++rs->ordinal;
 	rs->content = TRAIL_CONTENT_EVENTS;
+}
+
+/* a value that is not a record, before any record: passed over for now */
+static void
+pass_over_value(TrailRecordStream *rs, const char *start)
+{
+	if (rs->passed_values++ == 0)
+		rs->passed_offset = rs->base + (start - rs->buf);
 }
 
 /*
@@ -452,6 +481,7 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 	}
 	if (invalid_outside_record(rs, scan, err))
 		return TRAIL_NEXT_BAD_FILE;
+	pass_over_value(rs, start);
 	s = trail_json_get(&rs->index, "Records");
 	if (rs->mode == MODE_ITEMS)
 		other_json(rs, "It holds a JSON array of %s that are not CloudTrail records.",
@@ -495,6 +525,7 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 			return unit_object(rs, start, len, scan, false, rec, err);
 		if (rs->content == TRAIL_CONTENT_EVENTS)
 			return not_an_object(rs, scan, start, rec, err);
+		pass_over_value(rs, start);
 		other_json(rs, "It holds a JSON array whose elements are not CloudTrail records (the first is %s).",
 				   trail_json_type_name(scan->type));
 		return TRAIL_NEXT_END;
@@ -639,6 +670,25 @@ wrapper_rest(TrailRecordStream *rs, TrailError *err)
 	}
 }
 
+static TrailNext stream_next(TrailRecordStream *rs, TrailRecord *rec,
+							 TrailError *err);
+
+/* the next of the values passed over before the first record, as bad */
+static TrailNext
+passed_over_bad(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
+{
+	bool		first = (rs->pending_ordinal == 1);
+
+	rec->ordinal = rs->pending_ordinal++;
+	rec->offset = first ? rs->passed_offset : -1;
+	rs->pending_bad--;
+	trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+					"JSON value is not a CloudTrail record");
+	trail_error_detail(err, "It comes before the first record of the input.");
+	err->offset = rec->offset;
+	return TRAIL_NEXT_BAD_RECORD;
+}
+
 /*
  * The next record.  On TRAIL_NEXT_RECORD *rec points into the window and is
  * valid until the next call.  On TRAIL_NEXT_BAD_RECORD rec->ordinal and err
@@ -647,6 +697,31 @@ wrapper_rest(TrailRecordStream *rs, TrailError *err)
  */
 TrailNext
 trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
+{
+	TrailNext	next;
+
+	if (rs->pending_bad > 0)
+		return passed_over_bad(rs, rec, err);
+	if (rs->has_pending)
+	{
+		/* nothing was read since: its bytes are still in the window */
+		*rec = rs->pending;
+		rs->has_pending = false;
+		return TRAIL_NEXT_RECORD;
+	}
+	next = stream_next(rs, rec, err);
+	if (next == TRAIL_NEXT_RECORD && rs->pending_bad > 0)
+	{
+		rs->pending = *rec;
+		rs->has_pending = true;
+		memset(rec, 0, sizeof(TrailRecord));
+		return passed_over_bad(rs, rec, err);
+	}
+	return next;
+}
+
+static TrailNext
+stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 {
 	TrailScan	scan = {0};
 	TrailScanStatus st;

@@ -62,8 +62,11 @@ class State:
     def __init__(self):
         self.content = None  # None, 'events', 'other', 'digest'
         self.records = []
+        self.passed = 0  # values that are not records, before any record
 
     def record(self, r):
+        if self.passed:
+            raise Bad("values before the first record are not records")
         self.records.append(r)
         self.content = "events"
 
@@ -96,6 +99,7 @@ def unit_object(st, o, strict):
         return
     if strict or st.content == "events":
         raise Bad("object is not a record")
+    st.passed += 1
     st.other()
 
 
@@ -145,6 +149,7 @@ def top_value(st, v):
             elif st.content == "events":
                 raise Bad("record is not an object")
             else:
+                st.passed += 1
                 st.other()
         return
     raise Bad("scalar at the top")
