@@ -8,6 +8,7 @@ DATA = sql/trail--1.0.sql sql/trail--1.0--1.1.sql
 PGFILEDESC = "trail - query AWS CloudTrail log files with SQL"
 
 OBJS = \
+	src/error.o \
 	src/byte_source.o \
 	src/json_scan.o \
 	src/jsonb_build.o \
@@ -37,6 +38,9 @@ REGRESS = \
 	edge_cases \
 	bad_input \
 	skip_mode \
+	no_events \
+	cursors \
+	damaged \
 	files \
 	directory \
 	privileges \

@@ -58,9 +58,10 @@ FROM trail.read(pg_temp.f('edge/addresses.json')) ORDER BY record_index;
 SELECT record_index, raw->>'eventID' AS written, event_id, shared_event_id, request_id
 FROM trail.read(pg_temp.f('edge/ids.json')) ORDER BY record_index;
 
--- empty and missing Records: zero rows, no error
+-- empty Records: zero rows, no error; a document without Records ({}) holds
+-- no events, which is an error for a file named on its own (no_events.sql)
 SELECT count(*) FROM trail.read(pg_temp.f('edge/empty-records.json'));
-SELECT count(*) FROM trail.read(pg_temp.f('edge/missing-records.json'));
+SELECT pg_temp.try($$SELECT count(*) FROM trail.read(pg_temp.f('edge/missing-records.json'))$$);
 
 -- insignificant whitespace everywhere
 SELECT record_index, event_name, read_only, event_id

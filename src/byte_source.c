@@ -9,16 +9,33 @@
  * This is the only file that sees zlib.  zlib allocates through palloc in
  * the source's memory context, so an ERROR anywhere frees it.
  *
+ * Files are fd.c's virtual file descriptors (PathNameOpenFile), closed by a
+ * reset callback on the source's memory context: the descriptor lives
+ * exactly as long as the scan's memory, whatever transaction or
+ * subtransaction it was opened in.  OpenTransientFile() would not do: it
+ * ties the descriptor to the subtransaction that happened to open it, so a
+ * cursor that opened a file after a SAVEPOINT had its descriptor closed by
+ * ROLLBACK TO SAVEPOINT while the scan went on reading it (and fd.c could
+ * hand the same number to a relation file meanwhile).  A virtual
+ * descriptor is closed only here; the memory context it belongs to is
+ * deleted with the portal or the function call that owns the scan, on
+ * success and on error alike.
+ *
+ * Problems with the input are returned as TrailErrors, never raised.  The
+ * exceptions are zlib failing to get memory or finding its own state
+ * broken: those are not about the input, and an ERROR is what any palloc
+ * failure would give too.
+ *
  *-------------------------------------------------------------------------
  */
 #include "trail.h"
 
 #include <fcntl.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/wait_event.h"
 #include "utils/memutils.h"
 
 /* How many gzip layers we peel before calling the input hostile */
@@ -44,7 +61,8 @@ typedef struct Layer
 	int			peekpos;
 
 	/* LAYER_FILE */
-	int			fd;
+	File		file;			/* a virtual fd, or -1 once closed */
+	off_t		file_pos;		/* FileRead takes the offset */
 
 	/* LAYER_MEMORY */
 	const char *data;
@@ -63,6 +81,8 @@ struct TrailSource
 {
 	MemoryContext cxt;
 	Layer	   *top;
+	Layer	   *file_layer;		/* the LAYER_FILE at the bottom, or NULL */
+	MemoryContextCallback close_cb;
 	int			gzip_layers;
 };
 
@@ -106,10 +126,17 @@ file_read(Layer *layer, char *buf, size_t len, TrailError *err)
 {
 	for (;;)
 	{
-		ssize_t		n = read(layer->fd, buf, len);
+		int			n;
 
+		/* FileRead takes an int */
+		len = Min(len, (size_t) (1024 * 1024 * 1024));
+		n = FileRead(layer->file, buf, (int) len, layer->file_pos,
+					 WAIT_EVENT_DATA_FILE_READ);
 		if (n >= 0)
+		{
+			layer->file_pos += n;
 			return n;
+		}
 		if (errno == EINTR)
 		{
 			CHECK_FOR_INTERRUPTS();
@@ -143,7 +170,10 @@ gunzip_fill(Layer *layer, TrailError *err)
 		return true;
 	if (layer->below_eof)
 		return false;
-	n = layer_read(layer->below, layer->inbuf, TRAIL_INPUT_CHUNK, err);
+	n = layer_read(layer->below, layer->inbuf,
+				   trail_debug_inflate_chunk > 0 ?
+				   Min(trail_debug_inflate_chunk, TRAIL_INPUT_CHUNK) :
+				   TRAIL_INPUT_CHUNK, err);
 	if (n < 0)
 		return false;
 	if (n == 0)
@@ -204,6 +234,7 @@ gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
 								   (long long) layer->members);
 				return -1;
 			}
+			/* fails only on a broken z_stream: not the input's fault */
 			if (inflateReset(&layer->zs) != Z_OK)
 				elog(ERROR, "could not reset zlib stream");
 			layer->in_member = true;
@@ -224,6 +255,7 @@ gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
 			case Z_BUF_ERROR:
 				break;
 			case Z_MEM_ERROR:
+				/* not the input's fault; palloc would have raised it anyway */
 				ereport(ERROR,
 						(errcode(ERRCODE_OUT_OF_MEMORY),
 						 errmsg("out of memory while inflating gzip data")));
@@ -279,7 +311,12 @@ push_gunzip(TrailSource *src, Layer *below)
 	layer->zs.zalloc = zalloc_palloc;
 	layer->zs.zfree = zfree_palloc;
 	layer->zs.opaque = (voidpf) src->cxt;
-	/* 16 + MAX_WBITS: gzip only; the magic bytes were already seen */
+
+	/*
+	 * 16 + MAX_WBITS: gzip only; the magic bytes were already seen.  It
+	 * fails only for want of memory (or a zlib of another version): not the
+	 * input's fault, so an ERROR.
+	 */
 	if (inflateInit2(&layer->zs, 16 + MAX_WBITS) != Z_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
@@ -321,6 +358,26 @@ sniff_layers(TrailSource *src, TrailError *err)
 	}
 }
 
+/*
+ * The source's memory context is being reset or deleted (trail_source_close,
+ * the end of the file or of the scan, or an ERROR): close the file.  This
+ * is the only place that closes it.
+ */
+static void
+source_close_callback(void *arg)
+{
+	TrailSource *src = (TrailSource *) arg;
+	Layer	   *layer = src->file_layer;
+
+	if (layer != NULL && layer->file >= 0)
+	{
+		File		file = layer->file;
+
+		layer->file = -1;
+		FileClose(file);
+	}
+}
+
 static TrailSource *
 source_create(void)
 {
@@ -331,6 +388,9 @@ source_create(void)
 								ALLOCSET_DEFAULT_SIZES);
 	src = MemoryContextAllocZero(cxt, sizeof(TrailSource));
 	src->cxt = cxt;
+	src->close_cb.func = source_close_callback;
+	src->close_cb.arg = src;
+	MemoryContextRegisterResetCallback(cxt, &src->close_cb);
 	return src;
 }
 
@@ -344,10 +404,11 @@ trail_source_open_file(const char *path, TrailError *err)
 	TrailSource *src = source_create();
 	MemoryContext old = MemoryContextSwitchTo(src->cxt);
 	Layer	   *layer;
-	int			fd;
 
-	fd = OpenTransientFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
+	layer = palloc0(sizeof(Layer));
+	layer->kind = LAYER_FILE;
+	layer->file = PathNameOpenFile(path, O_RDONLY | PG_BINARY);
+	if (layer->file < 0)
 	{
 		err->saved_errno = errno;
 		trail_error_set(err, 0, "could not open file");
@@ -355,9 +416,7 @@ trail_source_open_file(const char *path, TrailError *err)
 		MemoryContextDelete(src->cxt);
 		return NULL;
 	}
-	layer = palloc0(sizeof(Layer));
-	layer->kind = LAYER_FILE;
-	layer->fd = fd;
+	src->file_layer = layer;
 	src->top = layer;
 
 	if (!sniff_layers(src, err))
@@ -372,27 +431,29 @@ trail_source_open_file(const char *path, TrailError *err)
 
 /*
  * A source over bytes already in memory (trail.parse).  The bytes must stay
- * valid until the source is closed.
+ * valid until the source is closed.  Returns NULL with err filled when the
+ * bytes are gzip nested too deep.
  */
 TrailSource *
-trail_source_open_memory(const char *data, size_t len)
+trail_source_open_memory(const char *data, size_t len, TrailError *err)
 {
 	TrailSource *src = source_create();
 	MemoryContext old = MemoryContextSwitchTo(src->cxt);
 	Layer	   *layer;
-	TrailError	err = {0};
 
 	layer = palloc0(sizeof(Layer));
 	layer->kind = LAYER_MEMORY;
-	layer->fd = -1;
+	layer->file = -1;
 	layer->data = data;
 	layer->len = len;
 	src->top = layer;
 	/* reading memory cannot fail, but peeling too many layers can */
-	if (!sniff_layers(src, &err))
-		ereport(ERROR,
-				(errcode(err.sqlerrcode),
-				 errmsg("%s", err.message)));
+	if (!sniff_layers(src, err))
+	{
+		MemoryContextSwitchTo(old);
+		trail_source_close(src);
+		return NULL;
+	}
 	MemoryContextSwitchTo(old);
 	return src;
 }
@@ -407,25 +468,44 @@ trail_source_read(TrailSource *src, char *buf, size_t len, TrailError *err)
 	ssize_t		n;
 	MemoryContext old = MemoryContextSwitchTo(src->cxt);
 
+	/* the developer setting makes every read short, to test the callers */
+	if (trail_debug_read_size > 0)
+		len = Min(len, (size_t) trail_debug_read_size);
 	n = layer_read(src->top, buf, len, err);
 	MemoryContextSwitchTo(old);
 	return n;
 }
 
 /*
- * Close the file and free everything, zlib state included.
+ * Is the rest of a compressed stream intact?  Reads it to its end (through
+ * every gzip layer, so every member's CRC is checked) and returns false with
+ * err filled when it is not.  A source that is not compressed has no
+ * checksum: true without reading.
+ */
+bool
+trail_source_verify_rest(TrailSource *src, TrailError *err)
+{
+	size_t		len = 64 * 1024;
+	char	   *buf;
+	ssize_t		n;
+
+	if (src->gzip_layers == 0)
+		return true;
+	buf = MemoryContextAlloc(src->cxt, len);
+	do
+	{
+		n = trail_source_read(src, buf, len, err);
+	} while (n > 0);
+	pfree(buf);
+	return n == 0;
+}
+
+/*
+ * Close the file and free everything, zlib state included (its memory is
+ * the source's; the file is closed by the context's reset callback).
  */
 void
 trail_source_close(TrailSource *src)
 {
-	Layer	   *layer;
-
-	for (layer = src->top; layer != NULL; layer = layer->below)
-	{
-		if (layer->kind == LAYER_GUNZIP)
-			inflateEnd(&layer->zs);
-		else if (layer->kind == LAYER_FILE && layer->fd >= 0)
-			CloseTransientFile(layer->fd);
-	}
 	MemoryContextDelete(src->cxt);
 }

@@ -877,7 +877,7 @@ trail_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 
 	trail_fdw_get_options(RelationGetRelid(relation), &opts);
 	report = trail_report_create(opts.on_error);
-	files = trail_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
+	files = trail_scan_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
 					   &is_directory, report);
 
 	foreach(lc, files)
@@ -957,7 +957,7 @@ trailAnalyzeForeignTable(Relation relation, AcquireSampleRowsFunc *func,
 	ListCell   *lc;
 
 	trail_fdw_get_options(RelationGetRelid(relation), &opts);
-	files = trail_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
+	files = trail_scan_walk(opts.location, walk_flags(&opts) | TRAIL_WALK_SIZES,
 					   &is_directory, quiet);
 	foreach(lc, files)
 		bytes += ((TrailFile *) lfirst(lc))->size;

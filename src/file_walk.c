@@ -12,6 +12,10 @@
  * stat()ed unless their sizes are asked for: the directory entry's type
  * says what they are.
  *
+ * Problems (a directory that cannot be opened, a loop, a location that is
+ * not there) are not raised here: they are returned as a list of
+ * TrailWalkProblem, and the caller's policy (scan.c) raises or counts them.
+ *
  *-------------------------------------------------------------------------
  */
 #include "trail.h"
@@ -53,16 +57,28 @@ add_file(List *files, int flags, char *path, int64 size)
 	return lappend(files, f);
 }
 
-static void
-file_problem(TrailReport *report, const char *path, const char *what,
-			 int saved_errno)
+/* a problem with path, appended to *problems */
+static TrailError *
+add_problem(List **problems, const char *path, bool fatal)
 {
-	TrailError	err = {0};
+	TrailWalkProblem *p = palloc0(sizeof(TrailWalkProblem));
 
-	err.saved_errno = saved_errno;
-	err.offset = -1;
-	trail_error_set(&err, 0, "%s", what);
-	trail_report_problem(report, path, 0, true, &err);
+	p->path = path ? pstrdup(path) : NULL;
+	p->fatal = fatal;
+	trail_error_clear(&p->err);
+	*problems = lappend(*problems, p);
+	return &p->err;
+}
+
+/* a file error: the message is completed with the path and %m */
+static void
+file_problem(List **problems, const char *path, const char *what,
+			 int saved_errno, bool fatal)
+{
+	TrailError *err = add_problem(problems, path, fatal);
+
+	err->saved_errno = saved_errno;
+	trail_error_set(err, 0, "%s", what);
 }
 
 typedef struct Entry
@@ -79,7 +95,7 @@ compare_entries(const void *a, const void *b)
 
 static List *
 walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
-			   TrailReport *report, List *files)
+			   List **problems, List *files)
 {
 	DIR		   *dir;
 	struct dirent *de;
@@ -93,11 +109,14 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 	dir = AllocateDir(dirpath);
 	if (dir == NULL)
 	{
-		file_problem(report, dirpath, "could not open directory", errno);
+		file_problem(problems, dirpath, "could not open directory", errno,
+					 false);
 		return files;
 	}
 	entries = palloc(maxentries * sizeof(Entry));
-	while ((de = ReadDir(dir, dirpath)) != NULL)
+	/* readdir() itself, not ReadDir(): a read error is returned, not raised */
+	errno = 0;
+	while ((de = readdir(dir)) != NULL)
 	{
 		if (de->d_name[0] == '.')
 			continue;
@@ -109,7 +128,11 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 		entries[nentries].name = pstrdup(de->d_name);
 		entries[nentries].type = de->d_type;
 		nentries++;
+		errno = 0;
 	}
+	if (errno != 0)
+		file_problem(problems, dirpath, "could not read directory", errno,
+					 false);
 	FreeDir(dir);
 	qsort(entries, nentries, sizeof(Entry), compare_entries);
 
@@ -128,7 +151,7 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 		}
 		if (stat(path, &st) != 0)
 		{
-			file_problem(report, path, "could not stat file", errno);
+			file_problem(problems, path, "could not stat file", errno, false);
 			continue;
 		}
 		if (S_ISDIR(st.st_mode))
@@ -145,19 +168,17 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 			}
 			if (a != NULL)
 			{
-				TrailError	err = {0};
+				TrailError *err = add_problem(problems, NULL, false);
 
-				err.offset = -1;
-				trail_error_set(&err, ERRCODE_INVALID_PARAMETER_VALUE,
+				trail_error_set(err, ERRCODE_INVALID_PARAMETER_VALUE,
 								"directory \"%s\" is a symbolic link loop", path);
-				trail_error_detail(&err, "It leads back to a directory that contains it.");
-				trail_report_problem(report, NULL, 0, true, &err);
+				trail_error_detail(err, "It leads back to a directory that contains it.");
 				continue;
 			}
 			self.dev = st.st_dev;
 			self.ino = st.st_ino;
 			self.up = ancestors;
-			files = walk_directory(path, flags, &self, report, files);
+			files = walk_directory(path, flags, &self, problems, files);
 		}
 		else if (S_ISREG(st.st_mode))
 			files = add_file(files, flags, path, (int64) st.st_size);
@@ -170,21 +191,24 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
  * directory (and below it with TRAIL_WALK_RECURSIVE).  With
  * TRAIL_WALK_EVENT_FILES, only the files a directory scan reads (see
  * trail_walk_wants); with TRAIL_WALK_SIZES every file's size, else -1 for
- * files in directories.  A location that does not exist is an error;
- * problems below it go to report.
+ * files in directories.  Problems are appended to *problems: a location
+ * that is not there, or is neither a file nor a directory, is a fatal one
+ * (and no file is returned).
  */
 List *
 trail_walk(const char *location, int flags, bool *is_directory,
-		   TrailReport *report)
+		   List **problems)
 {
 	struct stat st;
 	char	   *path;
 	int			len;
 
+	*is_directory = false;
 	if (stat(location, &st) != 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not stat file \"%s\": %m", location)));
+	{
+		file_problem(problems, location, "could not stat file", errno, true);
+		return NIL;
+	}
 
 	/* a trailing slash would double up in the paths we build */
 	path = pstrdup(location);
@@ -200,14 +224,17 @@ trail_walk(const char *location, int flags, bool *is_directory,
 		self.dev = st.st_dev;
 		self.ino = st.st_ino;
 		self.up = NULL;
-		return walk_directory(path, flags, &self, report, NIL);
+		return walk_directory(path, flags, &self, problems, NIL);
 	}
 
-	*is_directory = false;
 	if (!S_ISREG(st.st_mode))
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a regular file or a directory", location)));
+	{
+		TrailError *err = add_problem(problems, NULL, true);
+
+		trail_error_set(err, ERRCODE_WRONG_OBJECT_TYPE,
+						"\"%s\" is not a regular file or a directory", location);
+		return NIL;
+	}
 	return list_make1(make_file(path, (int64) st.st_size));
 }
 

@@ -101,10 +101,10 @@ materialize_scan(FunctionCallInfo fcinfo, TrailReport *report,
 	if (location != NULL)
 	{
 		bool		is_directory;
-		List	   *files = trail_walk(location,
-									   (recursive ? TRAIL_WALK_RECURSIVE : 0) |
-									   TRAIL_WALK_EVENT_FILES,
-									   &is_directory, report);
+		List	   *files = trail_scan_walk(location,
+											(recursive ? TRAIL_WALK_RECURSIVE : 0) |
+											TRAIL_WALK_EVENT_FILES,
+											&is_directory, report);
 
 		trail_scan_set_files(st, files, !is_directory);
 	}
@@ -183,9 +183,9 @@ trail_files(PG_FUNCTION_ARGS)
 
 	/* a listing goes on past a bad directory, and warns at the end */
 	report = trail_report_create(TRAIL_ON_ERROR_SKIP);
-	files = trail_walk(location,
-					   (recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_SIZES,
-					   &is_directory, report);
+	files = trail_scan_walk(location,
+							(recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_SIZES,
+							&is_directory, report);
 	foreach(lc, files)
 	{
 		TrailFile  *f = (TrailFile *) lfirst(lc);

@@ -66,10 +66,24 @@ struct TrailRecordStream
 	bool		first_item;
 
 	TrailContent content;
+	const char *other_detail;	/* TRAIL_CONTENT_OTHER_JSON: what it held */
 	int64		ordinal;
 
 	TrailMemberIndex index;		/* members of the current record */
 	char	   *embedded;		/* a record decoded from a JSON string */
+
+	/*
+	 * JSON values that are not records, met before the first record, are
+	 * passed over as JSON of another kind; when a record follows, they were
+	 * bad records after all, and are reported (one by one, from their
+	 * ordinals) before it.
+	 */
+	int64		passed_values;	/* how many, so far */
+	int64		passed_offset;	/* where the first was */
+	int64		pending_bad;	/* still to report */
+	int64		pending_ordinal;	/* the next one's ordinal */
+	bool		has_pending;	/* the record held back meanwhile */
+	TrailRecord pending;
 };
 
 static const char *const record_keys[] = {
@@ -95,6 +109,46 @@ TrailContent
 trail_stream_content(TrailRecordStream *rs)
 {
 	return rs->content;
+}
+
+/*
+ * A sentence saying what a stream that held no events held instead, for
+ * the error about a file named on its own; NULL when it held events.
+ */
+const char *
+trail_stream_content_detail(TrailRecordStream *rs)
+{
+	switch (rs->content)
+	{
+		case TRAIL_CONTENT_EVENTS:
+			return NULL;
+		case TRAIL_CONTENT_EMPTY:
+			return "It is empty.";
+		case TRAIL_CONTENT_DIGEST:
+			return "It is a CloudTrail digest file, which lists log files but holds no events.";
+		case TRAIL_CONTENT_OTHER_JSON:
+			if (rs->other_detail != NULL)
+				return rs->other_detail;
+			return "It is JSON, but holds no CloudTrail records.";
+		case TRAIL_CONTENT_UNKNOWN:
+		case TRAIL_CONTENT_NOT_JSON:
+			break;
+	}
+	return "It does not start with a JSON object or array.";
+}
+
+/* the stream holds JSON of another kind (so far): say what, once */
+static void
+other_json(TrailRecordStream *rs, const char *fmt, const char *arg)
+{
+	MemoryContext old;
+
+	if (rs->content != TRAIL_CONTENT_UNKNOWN)
+		return;
+	rs->content = TRAIL_CONTENT_OTHER_JSON;
+	old = MemoryContextSwitchTo(rs->cxt);
+	rs->other_detail = psprintf(fmt, arg);
+	MemoryContextSwitchTo(old);
 }
 
 static void
@@ -124,6 +178,8 @@ static bool
 refill(TrailRecordStream *rs, TrailError *err)
 {
 	ssize_t		n;
+	size_t		want;
+	size_t		got;
 
 	CHECK_FOR_INTERRUPTS();
 
@@ -145,16 +201,33 @@ refill(TrailRecordStream *rs, TrailError *err)
 		rs->size *= 2;
 		rs->buf = repalloc_huge(rs->buf, rs->size);
 	}
-	n = trail_source_read(rs->src, rs->buf + rs->fill, rs->size - rs->fill, err);
-	if (n < 0)
+
+	/*
+	 * Read at least as many bytes as are pending (or to the end of input):
+	 * the value being scanned is rescanned from its start after a refill,
+	 * so each rescan must be paid for by as many new bytes, or short reads
+	 * would make the cost quadratic in the record size.
+	 */
+	want = Max(rs->fill, 1);
+	got = 0;
+	while (got < want && rs->fill < rs->size)
 	{
-		/* how far the decoded stream got, if anywhere */
-		err->offset = (rs->base + rs->fill > 0) ? rs->base + rs->fill : -1;
-		return false;
+		n = trail_source_read(rs->src, rs->buf + rs->fill,
+							  rs->size - rs->fill, err);
+		if (n < 0)
+		{
+			/* how far the decoded stream got, if anywhere */
+			err->offset = (rs->base + rs->fill > 0) ? rs->base + rs->fill : -1;
+			return false;
+		}
+		if (n == 0)
+		{
+			rs->eof = true;
+			break;
+		}
+		rs->fill += n;
+		got += n;
 	}
-	if (n == 0)
-		rs->eof = true;
-	rs->fill += n;
 	return true;
 }
 
@@ -238,8 +311,51 @@ fill_record(TrailRecordStream *rs, TrailRecord *rec, const char *data,
 		rec->flag_offset = rs->base + (scan->flag_at - rs->buf);
 	else
 		rec->flag_offset = rec->offset;
+	if (rs->passed_values > 0)
+	{
+		/* the values passed over come first: see trail_stream_next */
+		rs->pending_bad = rs->passed_values;
+		rs->pending_ordinal = rs->ordinal + 1;
+		rs->ordinal += rs->passed_values;
+		rs->passed_values = 0;
+	}
 	rec->ordinal = ++rs->ordinal;
 	rs->content = TRAIL_CONTENT_EVENTS;
+}
+
+/* a value that is not a record, before any record: passed over for now */
+static void
+pass_over_value(TrailRecordStream *rs, const char *start)
+{
+	if (rs->passed_values++ == 0)
+		rs->passed_offset = rs->base + (start - rs->buf);
+}
+
+/*
+ * Bytes that are not UTF-8, or a raw control character in a string, outside
+ * any record (in a wrapper's other members, in an object passed over): the
+ * document is not valid JSON.  Fills err and returns true when scan saw one.
+ */
+static bool
+invalid_outside_record(TrailRecordStream *rs, const TrailScan *scan,
+					   TrailError *err)
+{
+	const char *at = scan->flag_at;
+
+	if (!(scan->flags & TRAIL_JSON_INVALID_FLAGS))
+		return false;
+	if (at == NULL || at < rs->buf || at > rs->buf + rs->fill)
+		at = rs->buf + rs->pos;
+	if (scan->flags & TRAIL_JSON_BAD_UTF8)
+		set_error_at(rs, err, at, ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+					 "input holds bytes that are not valid UTF-8");
+	else
+	{
+		set_error_at(rs, err, at, ERRCODE_INVALID_TEXT_REPRESENTATION,
+					 "invalid JSON");
+		trail_error_detail(err, "A string holds a control character that is not escaped.");
+	}
+	return true;
 }
 
 /*
@@ -248,7 +364,8 @@ fill_record(TrailRecordStream *rs, TrailRecord *rec, const char *data,
  */
 static TrailNext
 embedded_record(TrailRecordStream *rs, TrailSlice str, const char *at,
-				const char *what, TrailRecord *rec, TrailError *err)
+				const char *what, const TrailScan *outer, TrailRecord *rec,
+				TrailError *err)
 {
 	TrailScan	scan = {0};
 	int			len;
@@ -262,6 +379,19 @@ embedded_record(TrailRecordStream *rs, TrailSlice str, const char *at,
 	scan.at_eof = true;
 	st = trail_json_scan(rs->embedded, rs->embedded + len, &scan);
 	fill_record(rs, rec, rs->embedded, len, &scan, at);
+
+	/*
+	 * The object around the string is part of the record's unit: what it
+	 * holds that is not JSON (a raw control character in the string itself,
+	 * bytes that are not UTF-8 in a member) makes the record bad.
+	 */
+	if (outer->flags & TRAIL_JSON_INVALID_FLAGS)
+	{
+		rec->flags |= outer->flags & TRAIL_JSON_INVALID_FLAGS;
+		if (outer->flag_at != NULL && outer->flag_at >= rs->buf &&
+			outer->flag_at < rs->buf + rs->fill)
+			rec->flag_offset = rs->base + (outer->flag_at - rs->buf);
+	}
 	if (st == TRAIL_SCAN_BAD)
 	{
 		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
@@ -303,6 +433,10 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		if (trail_json_get(&rs->index, "eventVersion").type == TRAIL_JSON_NONE)
 		{
 			/* an EventBridge event that did not come from CloudTrail */
+			if (invalid_outside_record(rs, scan, err))
+				return TRAIL_NEXT_BAD_FILE;
+			other_json(rs, "It holds %s, none of them from CloudTrail.",
+					   "EventBridge events");
 			return TRAIL_NEXT_END;
 		}
 		fill_record(rs, rec, s.ptr, s.len, scan, start);
@@ -312,7 +446,7 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 	/* one LookupEvents Event */
 	s = trail_json_get(&rs->index, "CloudTrailEvent");
 	if (s.type == TRAIL_JSON_STRING)
-		return embedded_record(rs, s, start, "CloudTrailEvent", rec, err);
+		return embedded_record(rs, s, start, "CloudTrailEvent", scan, rec, err);
 
 	if (has_record_key(&rs->index))
 	{
@@ -324,6 +458,8 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		(trail_json_get(&rs->index, "logFiles").type != TRAIL_JSON_NONE &&
 		 trail_json_get(&rs->index, "awsAccountId").type != TRAIL_JSON_NONE))
 	{
+		if (invalid_outside_record(rs, scan, err))
+			return TRAIL_NEXT_BAD_FILE;
 		if (rs->content == TRAIL_CONTENT_UNKNOWN)
 			rs->content = TRAIL_CONTENT_DIGEST;
 		return TRAIL_NEXT_END;
@@ -331,7 +467,7 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 
 	/*
 	 * Some other object.  Among records it is a bad record; on its own it is
-	 * a document without records (a missing "Records" gives zero rows).
+	 * JSON of another kind (an error when the file was named on its own).
 	 */
 	if (strict || rs->content == TRAIL_CONTENT_EVENTS)
 	{
@@ -343,8 +479,19 @@ unit_object(TrailRecordStream *rs, const char *start, int len,
 		err->offset = rec->offset;
 		return TRAIL_NEXT_BAD_RECORD;
 	}
-	if (rs->content == TRAIL_CONTENT_UNKNOWN)
-		rs->content = TRAIL_CONTENT_OTHER_JSON;
+	if (invalid_outside_record(rs, scan, err))
+		return TRAIL_NEXT_BAD_FILE;
+	pass_over_value(rs, start);
+	s = trail_json_get(&rs->index, "Records");
+	if (rs->mode == MODE_ITEMS)
+		other_json(rs, "It holds a JSON array of %s that are not CloudTrail records.",
+				   "objects");
+	else if (s.type != TRAIL_JSON_NONE && s.type != TRAIL_JSON_ARRAY)
+		other_json(rs, "Its \"Records\" member is %s, not an array.",
+				   trail_json_type_name(s.type));
+	else
+		other_json(rs, "It holds a JSON object that is not a CloudTrail record and has no \"%s\" array.",
+				   "Records");
 	return TRAIL_NEXT_END;
 }
 
@@ -378,8 +525,9 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 			return unit_object(rs, start, len, scan, false, rec, err);
 		if (rs->content == TRAIL_CONTENT_EVENTS)
 			return not_an_object(rs, scan, start, rec, err);
-		if (rs->content == TRAIL_CONTENT_UNKNOWN)
-			rs->content = TRAIL_CONTENT_OTHER_JSON;
+		pass_over_value(rs, start);
+		other_json(rs, "It holds a JSON array whose elements are not CloudTrail records (the first is %s).",
+				   trail_json_type_name(scan->type));
 		return TRAIL_NEXT_END;
 	}
 
@@ -396,7 +544,7 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 			s = trail_json_get(&rs->index, "CloudTrailEvent");
 			if (s.type != TRAIL_JSON_STRING)
 				return unit_object(rs, start, len, scan, true, rec, err);
-			return embedded_record(rs, s, start, "CloudTrailEvent", rec, err);
+			return embedded_record(rs, s, start, "CloudTrailEvent", scan, rec, err);
 
 		case ITEM_LOG_EVENT:
 			if (rs->control_message)
@@ -409,7 +557,7 @@ array_item(TrailRecordStream *rs, TrailScan *scan, TrailRecord *rec,
 							 "log event has no \"message\" string");
 				return TRAIL_NEXT_BAD_RECORD;
 			}
-			return embedded_record(rs, s, start, "log event message", rec, err);
+			return embedded_record(rs, s, start, "log event message", scan, rec, err);
 
 		case ITEM_ANY:
 			break;
@@ -500,7 +648,8 @@ wrapper_rest(TrailRecordStream *rs, TrailError *err)
 							 "expected a string as object key");
 			return TRAIL_NEXT_BAD_FILE;
 		}
-		if (scan_value(rs, &scan, err) != TRAIL_SCAN_DONE)
+		if (scan_value(rs, &scan, err) != TRAIL_SCAN_DONE ||
+			invalid_outside_record(rs, &scan, err))
 			return TRAIL_NEXT_BAD_FILE;
 		rs->pos = scan.end - rs->buf;
 
@@ -515,8 +664,29 @@ wrapper_rest(TrailRecordStream *rs, TrailError *err)
 							 "unexpected end of input inside an object");
 			return TRAIL_NEXT_BAD_FILE;
 		}
+		if (invalid_outside_record(rs, &scan, err))
+			return TRAIL_NEXT_BAD_FILE;
 		rs->pos = scan.end - rs->buf;
 	}
+}
+
+static TrailNext stream_next(TrailRecordStream *rs, TrailRecord *rec,
+							 TrailError *err);
+
+/* the next of the values passed over before the first record, as bad */
+static TrailNext
+passed_over_bad(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
+{
+	bool		first = (rs->pending_ordinal == 1);
+
+	rec->ordinal = rs->pending_ordinal++;
+	rec->offset = first ? rs->passed_offset : -1;
+	rs->pending_bad--;
+	trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
+					"JSON value is not a CloudTrail record");
+	trail_error_detail(err, "It comes before the first record of the input.");
+	err->offset = rec->offset;
+	return TRAIL_NEXT_BAD_RECORD;
 }
 
 /*
@@ -527,6 +697,31 @@ wrapper_rest(TrailRecordStream *rs, TrailError *err)
  */
 TrailNext
 trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
+{
+	TrailNext	next;
+
+	if (rs->pending_bad > 0)
+		return passed_over_bad(rs, rec, err);
+	if (rs->has_pending)
+	{
+		/* nothing was read since: its bytes are still in the window */
+		*rec = rs->pending;
+		rs->has_pending = false;
+		return TRAIL_NEXT_RECORD;
+	}
+	next = stream_next(rs, rec, err);
+	if (next == TRAIL_NEXT_RECORD && rs->pending_bad > 0)
+	{
+		rs->pending = *rec;
+		rs->has_pending = true;
+		memset(rec, 0, sizeof(TrailRecord));
+		return passed_over_bad(rs, rec, err);
+	}
+	return next;
+}
+
+static TrailNext
+stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 {
 	TrailScan	scan = {0};
 	TrailScanStatus st;
@@ -552,7 +747,18 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					rs->mode = MODE_DONE;
 					return TRAIL_NEXT_END;
 				}
-				/* a UTF-8 byte order mark may open the stream */
+				/*
+				 * A UTF-8 byte order mark may open the stream.  A short read
+				 * may have brought only part of it: read on first.
+				 */
+				if (rs->base + rs->pos == 0 &&
+					(unsigned char) rs->buf[0] == 0xEF &&
+					rs->fill < 3 && !rs->eof)
+				{
+					if (!refill(rs, err))
+						goto bad_file;
+					continue;
+				}
 				if (rs->base + rs->pos == 0 && rs->fill - rs->pos >= 3 &&
 					memcmp(rs->buf, "\xEF\xBB\xBF", 3) == 0)
 				{
@@ -588,6 +794,9 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					goto bad_file;
 				if (st == TRAIL_SCAN_WRAPPER)
 				{
+					/* the members before the array are not a record's */
+					if (invalid_outside_record(rs, &scan, err))
+						goto bad_file;
 					enter_wrapper(rs, &scan);
 					continue;
 				}
@@ -598,6 +807,8 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					next = unit_object(rs, start, (int) (scan.end - start),
 									   &scan, false, rec, err);
 				}
+				if (next == TRAIL_NEXT_BAD_FILE)
+					goto bad_file;
 				if (next != TRAIL_NEXT_END)
 					return next;
 				continue;
@@ -607,6 +818,9 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					goto truncated;
 				if (rs->buf[rs->pos] == ']')
 				{
+					/* [] is an array of records with none in it */
+					if (rs->first_item && rs->content == TRAIL_CONTENT_UNKNOWN)
+						rs->content = TRAIL_CONTENT_EVENTS;
 					rs->pos++;
 					rs->mode = rs->in_wrapper ? MODE_WRAPPER_REST : MODE_TOP;
 					continue;
@@ -632,6 +846,8 @@ trail_stream_next(TrailRecordStream *rs, TrailRecord *rec, TrailError *err)
 					goto bad_file;
 				next = array_item(rs, &scan, rec, err);
 				rs->pos = scan.end - rs->buf;
+				if (next == TRAIL_NEXT_BAD_FILE)
+					goto bad_file;
 				if (next != TRAIL_NEXT_END)
 					return next;
 				continue;
@@ -650,8 +866,11 @@ truncated:
 					 ERRCODE_INVALID_TEXT_REPRESENTATION,
 					 "unexpected end of input inside an array");
 bad_file:
-	/* the error belongs to the record being read, or the next one */
-	rec->ordinal = rs->ordinal + 1;
+	/*
+	 * The error belongs to the record being read, or the next one; after
+	 * the last record of a wrapper, to none.
+	 */
+	rec->ordinal = (rs->mode == MODE_WRAPPER_REST) ? 0 : rs->ordinal + 1;
 	rec->offset = err->offset;
 	rs->mode = MODE_DONE;
 	return TRAIL_NEXT_BAD_FILE;

@@ -7,10 +7,14 @@
  *
  * Memory has three lifetimes: the scan (the caller's context), the file
  * (reset when the file changes) and the row (reset before each record).
+ * The texts of a record's errors go to the row context too (the TrailErrors
+ * are made with trail_error_init(err, row_cxt)), so that skipping costs no
+ * memory per skipped record; the report keeps only the first few as text.
  *
- * The reading layers report problems as TrailErrors; here they become an
- * ERROR (on_error 'stop') or are counted and passed over (on_error 'skip'),
- * with one WARNING at the end of the scan.
+ * This is the policy layer.  The reading layers return problems as
+ * TrailErrors (error.c), and the walk returns a list of them; here they
+ * become an ERROR (on_error 'stop') or are counted and passed over
+ * (on_error 'skip'), with one WARNING at the end of the scan.
  *
  *-------------------------------------------------------------------------
  */
@@ -67,70 +71,6 @@ struct TrailScanState
 	int64		records_returned;
 };
 
-static char *format_va(const char *fmt, va_list args_in) pg_attribute_printf(1, 0);
-
-/* a palloc'd string of fmt and its arguments */
-static char *
-format_va(const char *fmt, va_list args_in)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (;;)
-	{
-		va_list		args;
-		int			needed;
-
-		va_copy(args, args_in);
-		needed = appendStringInfoVA(&buf, fmt, args);
-		va_end(args);
-		if (needed == 0)
-			break;
-		enlargeStringInfo(&buf, needed);
-	}
-	return buf.data;
-}
-
-void
-trail_error_set(TrailError *err, int sqlerrcode, const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	err->message = format_va(fmt, args);
-	va_end(args);
-	err->sqlerrcode = sqlerrcode;
-	err->detail = NULL;
-	err->hint = NULL;
-}
-
-void
-trail_error_detail(TrailError *err, const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	err->detail = format_va(fmt, args);
-	va_end(args);
-}
-
-void
-trail_error_hint(TrailError *err, const char *fmt,...)
-{
-	va_list		args;
-
-	va_start(args, fmt);
-	err->hint = format_va(fmt, args);
-	va_end(args);
-}
-
-void
-trail_error_clear(TrailError *err)
-{
-	memset(err, 0, sizeof(TrailError));
-	err->offset = -1;
-}
-
 TrailOnError
 trail_on_error_from_string(const char *value)
 {
@@ -180,35 +120,43 @@ where_text(const char *file, int64 ordinal, int64 offset)
 	return buf.data;
 }
 
+static void raise_problem(const char *file, int64 ordinal, TrailError *err) pg_attribute_noreturn();
+
+/* raise err as an ERROR, with where it happened as its context */
+static void
+raise_problem(const char *file, int64 ordinal, TrailError *err)
+{
+	char	   *where = (file != NULL || ordinal > 0 || err->offset >= 0) ?
+		where_text(file, ordinal, err->offset) : NULL;
+
+	if (err->saved_errno != 0)
+	{
+		errno = err->saved_errno;
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("%s \"%s\": %m", err->message, file)));
+	}
+	ereport(ERROR,
+			(errcode(err->sqlerrcode),
+			 errmsg_internal("%s", err->message),
+			 err->detail ? errdetail_internal("%s", err->detail) : 0,
+			 err->hint ? errhint("%s", err->hint) : 0,
+			 where ? errcontext("%s", where) : 0));
+}
+
 /*
  * A problem with one record, or with a whole file (whole_file: the file,
  * or the rest of it from record ordinal on, cannot be read).  With on_error
- * 'stop' this raises it; with 'skip' it is counted.  file may be NULL when
- * the message names its object itself.
+ * 'stop' this raises it; with 'skip' it is counted, and only the first few
+ * are kept as text (so that skipping stays in bounded memory).  file may be
+ * NULL when the message names its object itself.
  */
 void
 trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
 					 bool whole_file, TrailError *err)
 {
 	if (report->mode == TRAIL_ON_ERROR_STOP)
-	{
-		char	   *where = (file != NULL || ordinal > 0 || err->offset >= 0) ?
-			where_text(file, ordinal, err->offset) : NULL;
-
-		if (err->saved_errno != 0)
-		{
-			errno = err->saved_errno;
-			ereport(ERROR,
-					(errcode_for_file_access(),
-					 errmsg("%s \"%s\": %m", err->message, file)));
-		}
-		ereport(ERROR,
-				(errcode(err->sqlerrcode),
-				 errmsg_internal("%s", err->message),
-				 err->detail ? errdetail_internal("%s", err->detail) : 0,
-				 err->hint ? errhint("%s", err->hint) : 0,
-				 where ? errcontext("%s", where) : 0));
-	}
+		raise_problem(file, ordinal, err);
 
 	if (whole_file)
 		report->bad_files++;
@@ -232,6 +180,42 @@ trail_report_problem(TrailReport *report, const char *file, int64 ordinal,
 		report->examples = lappend(report->examples, text);
 		MemoryContextSwitchTo(old);
 	}
+}
+
+/*
+ * The problems a walk returned (file_walk.c): one about the location itself
+ * is always an ERROR, since there is nothing to scan; the others follow the
+ * report's policy, as unreadable files.
+ */
+void
+trail_report_walk_problems(TrailReport *report, List *problems)
+{
+	ListCell   *lc;
+
+	foreach(lc, problems)
+	{
+		TrailWalkProblem *p = (TrailWalkProblem *) lfirst(lc);
+
+		if (p->fatal)
+			raise_problem(p->path, 0, &p->err);
+		trail_report_problem(report, p->path, 0, true, &p->err);
+	}
+}
+
+/*
+ * trail_walk(), with its problems raised or counted by report.
+ */
+List *
+trail_scan_walk(const char *location, int flags, bool *is_directory,
+				TrailReport *report)
+{
+	List	   *problems = NIL;
+	List	   *files;
+
+	files = trail_walk(location, flags, is_directory, &problems);
+	trail_report_walk_problems(report, problems);
+	list_free(problems);
+	return files;
 }
 
 /*
@@ -380,11 +364,19 @@ open_next(TrailScanState *st)
 			if (st->mem_done)
 				return false;
 			st->mem_done = true;
+			trail_error_init(&err, st->row_cxt);
 			old = MemoryContextSwitchTo(st->file_cxt);
-			st->src = trail_source_open_memory(st->mem_data, st->mem_len);
-			st->rs = trail_stream_begin(st->src);
+			st->src = trail_source_open_memory(st->mem_data, st->mem_len, &err);
+			if (st->src != NULL)
+				st->rs = trail_stream_begin(st->src);
 			MemoryContextSwitchTo(old);
 			st->path = NULL;
+			if (st->src == NULL)
+			{
+				trail_report_problem(st->report, NULL, 0, true, &err);
+				MemoryContextReset(st->file_cxt);
+				return false;
+			}
 			return true;
 		}
 
@@ -397,7 +389,9 @@ open_next(TrailScanState *st)
 		if (path == NULL)
 			return false;
 
-		trail_error_clear(&err);
+		/* the row context holds nothing now: the error text can go there */
+		MemoryContextReset(st->row_cxt);
+		trail_error_init(&err, st->row_cxt);
 		old = MemoryContextSwitchTo(st->file_cxt);
 		st->src = trail_source_open_file(path, &err);
 		if (st->src != NULL)
@@ -416,31 +410,59 @@ open_next(TrailScanState *st)
 }
 
 /*
+ * gzip's CRC sits at the end of each member, so corrupt compressed data can
+ * inflate to bytes that look like a JSON error (or a bad record) before
+ * zlib notices.  Before a problem is raised, or the rest of a file is
+ * passed over, the rest of a compressed file is read: when it is corrupt,
+ * the corruption is what gets reported (as the whole file's problem).
+ * Returns true when it replaced the problem.
+ */
+static bool
+corruption_instead(TrailScanState *st, int64 ordinal)
+{
+	TrailError	gz;
+
+	trail_error_init(&gz, st->row_cxt);
+	if (st->src == NULL || trail_source_verify_rest(st->src, &gz))
+		return false;
+	trail_report_problem(st->report, st->path, ordinal, true, &gz);
+	return true;
+}
+
+/*
+ * A problem with the file being read (record ordinal, or the rest of the
+ * file from it with whole_file).  Returns true when the file is done with.
+ */
+static bool
+read_problem(TrailScanState *st, int64 ordinal, bool whole_file,
+			 TrailError *err)
+{
+	/* a problem of the bytes themselves needs no second look */
+	bool		from_source = (err->sqlerrcode == ERRCODE_DATA_CORRUPTED ||
+							   err->saved_errno != 0);
+
+	if (!from_source &&
+		(whole_file || st->report->mode == TRAIL_ON_ERROR_STOP) &&
+		corruption_instead(st, ordinal))
+		return true;
+	trail_report_problem(st->report, st->path, ordinal, whole_file, err);
+	return whole_file;
+}
+
+/*
  * The stream ended: a file named on its own (or parse() input) must have
  * held CloudTrail events; in a directory, other files are passed over.
  */
 static void
 end_of_file(TrailScanState *st)
 {
-	TrailContent content = trail_stream_content(st->rs);
+	const char *detail = trail_stream_content_detail(st->rs);
 	TrailError	err;
-	const char *detail = NULL;
 
-	switch (content)
-	{
-		case TRAIL_CONTENT_EMPTY:
-			detail = "It is empty.";
-			break;
-		case TRAIL_CONTENT_NOT_JSON:
-			detail = "It does not start with a JSON object or array.";
-			break;
-		case TRAIL_CONTENT_DIGEST:
-			detail = "It is a CloudTrail digest file, which lists log files but holds no events.";
-			break;
-		default:
-			break;
-	}
 	if (detail == NULL)
+		return;
+	/* a corrupt .gz is reported as such, not passed over as "not JSON" */
+	if (corruption_instead(st, 0))
 		return;
 	if (!st->single_file)
 	{
@@ -449,7 +471,7 @@ end_of_file(TrailScanState *st)
 				(errmsg_internal("trail: passed over \"%s\": %s", st->path, detail)));
 		return;
 	}
-	trail_error_clear(&err);
+	trail_error_init(&err, st->row_cxt);
 	trail_error_set(&err, ERRCODE_INVALID_TEXT_REPRESENTATION,
 					st->path ? "file does not hold CloudTrail events" :
 					"input does not hold CloudTrail events");
@@ -498,8 +520,12 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		if (st->rs == NULL && !open_next(st))
 			return false;
 
+		/*
+		 * The row context holds this record's values and the texts of its
+		 * errors: a skipped record leaves nothing behind.
+		 */
 		MemoryContextReset(st->row_cxt);
-		trail_error_clear(&err);
+		trail_error_init(&err, st->row_cxt);
 		old = MemoryContextSwitchTo(st->file_cxt);
 		next = trail_stream_next(st->rs, &rec, &err);
 		MemoryContextSwitchTo(old);
@@ -511,12 +537,13 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 				close_file(st);
 				continue;
 			case TRAIL_NEXT_BAD_FILE:
-				trail_report_problem(st->report, st->path, rec.ordinal, true, &err);
+				read_problem(st, rec.ordinal, true, &err);
 				close_file(st);
 				continue;
 			case TRAIL_NEXT_BAD_RECORD:
 				st->records_read++;
-				trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
+				if (read_problem(st, rec.ordinal, false, &err))
+					close_file(st);
 				continue;
 			case TRAIL_NEXT_RECORD:
 				break;
@@ -525,7 +552,8 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		st->records_read++;
 		if (record_problem(st, &rec, &err))
 		{
-			trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
+			if (read_problem(st, rec.ordinal, false, &err))
+				close_file(st);
 			continue;
 		}
 		if (st->filter != NULL)
@@ -554,7 +582,8 @@ trail_scan_next(TrailScanState *st, Datum *values, bool *isnull)
 		{
 			if (err.offset < 0)
 				err.offset = rec.offset;
-			trail_report_problem(st->report, st->path, rec.ordinal, false, &err);
+			if (read_problem(st, rec.ordinal, false, &err))
+				close_file(st);
 			continue;
 		}
 		st->records_returned++;

@@ -63,7 +63,7 @@ trail_walk_cached(const char *location, int flags, bool *is_directory,
 	MemoryContextReset(walk_cache.cxt);
 	walk_cache.files = NIL;
 	old = MemoryContextSwitchTo(walk_cache.cxt);
-	files = trail_walk(location, flags, is_directory, report);
+	files = trail_scan_walk(location, flags, is_directory, report);
 	walk_cache.location = pstrdup(location);
 	MemoryContextSwitchTo(old);
 	if (trail_report_count(report) == problems)

@@ -35,6 +35,10 @@ static char *max_delivery_delay_text = NULL;
  */
 static char *invalid_placeholder_delay = NULL;
 
+/* developer settings: short reads and small inflate inputs (0: normal) */
+int			trail_debug_read_size = 0;
+int			trail_debug_inflate_chunk = 0;
+
 void		_PG_init(void);
 
 /*
@@ -162,6 +166,27 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	/*
+	 * Hidden developer settings, for tests that must cross every refill
+	 * path of the readers with tiny reads (t/002_robustness.pl).
+	 */
+	DefineCustomIntVariable("trail.debug_read_size",
+							"Developer setting: the most bytes one read of the byte source returns (0: no limit).",
+							NULL,
+							&trail_debug_read_size,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("trail.debug_inflate_chunk",
+							"Developer setting: the most compressed bytes fed to zlib at a time (0: normal).",
+							NULL,
+							&trail_debug_inflate_chunk,
+							0, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("trail");
 
 	/*

@@ -6,8 +6,10 @@
  *
  * Data flows one way:
  *
+ *	  error.c         (below everything) TrailError, the soft error that the
+ *	                  layers above fill and return; it calls nobody
  *	  file_walk.c     location -> list of files (s3_layout.c reads what
- *	                  each path says)
+ *	                  each path says), and a list of the problems met
  *	  byte_source.c   file or memory -> bytes (the only user of zlib)
  *	  json_scan.c     bytes -> validated JSON values and member indexes
  *	  record_stream.c bytes -> records (the document shapes CloudTrail
@@ -26,7 +28,8 @@
  * records, for the FDW and for the CustomScan.
  *
  * Errors found while reading are "soft": the reading layers fill a
- * TrailError and return, and scan.c decides whether to raise or to skip.
+ * TrailError (error.c, below everything) and return it, and scan.c decides
+ * whether to raise or to skip.  file_walk.c returns its problems as a list.
  *
  *-------------------------------------------------------------------------
  */
@@ -42,23 +45,28 @@
 #include "utils/timestamp.h"
 
 /* ----------------------------------------------------------------
- * Soft errors (filled by the reading layers, raised by scan.c)
+ * error.c: soft errors.  The reading layers (byte_source.c,
+ * record_stream.c, file_walk.c, decode.c) never ereport for bad input:
+ * they fill a TrailError and return it; scan.c (the policy) raises it or
+ * counts it.  error.c is at the bottom of the flow and calls nobody.
  * ----------------------------------------------------------------
  */
 typedef struct TrailError
 {
-	int			sqlerrcode;		/* 0 when no error */
+	int			sqlerrcode;		/* 0 when no error, or a file error */
 	int			saved_errno;	/* for file errors: errno to report with %m */
-	char	   *message;		/* primary message, palloc'd */
-	char	   *detail;			/* optional detail, palloc'd */
-	char	   *hint;			/* optional hint, palloc'd */
+	char	   *message;		/* primary message */
+	char	   *detail;			/* optional detail */
+	char	   *hint;			/* optional hint */
 	int64		offset;			/* byte offset in the inflated stream, or -1 */
+	MemoryContext cxt;			/* where the texts go; NULL: the current one */
 } TrailError;
 
 extern void trail_error_set(TrailError *err, int sqlerrcode, const char *fmt,...) pg_attribute_printf(3, 4);
 extern void trail_error_detail(TrailError *err, const char *fmt,...) pg_attribute_printf(2, 3);
 extern void trail_error_hint(TrailError *err, const char *fmt,...) pg_attribute_printf(2, 3);
 extern void trail_error_clear(TrailError *err);
+extern void trail_error_init(TrailError *err, MemoryContext cxt);
 
 /* ----------------------------------------------------------------
  * byte_source.c: a file or a memory buffer as a stream of bytes,
@@ -68,9 +76,11 @@ extern void trail_error_clear(TrailError *err);
 typedef struct TrailSource TrailSource;
 
 extern TrailSource *trail_source_open_file(const char *path, TrailError *err);
-extern TrailSource *trail_source_open_memory(const char *data, size_t len);
+extern TrailSource *trail_source_open_memory(const char *data, size_t len,
+											 TrailError *err);
 extern ssize_t trail_source_read(TrailSource *src, char *buf, size_t len,
 								 TrailError *err);
+extern bool trail_source_verify_rest(TrailSource *src, TrailError *err);
 extern void trail_source_close(TrailSource *src);
 
 /* ----------------------------------------------------------------
@@ -213,6 +223,7 @@ extern TrailRecordStream *trail_stream_begin(TrailSource *src);
 extern TrailNext trail_stream_next(TrailRecordStream *rs, TrailRecord *rec,
 								   TrailError *err);
 extern TrailContent trail_stream_content(TrailRecordStream *rs);
+extern const char *trail_stream_content_detail(TrailRecordStream *rs);
 
 /* ----------------------------------------------------------------
  * columns.c: the columns of trail.event
@@ -414,20 +425,32 @@ typedef struct TrailFile
 	TrailLayout layout;			/* what the path says */
 } TrailFile;
 
-typedef struct TrailReport TrailReport;
+/*
+ * A problem the walk met: the location itself (fatal: there is nothing to
+ * scan, whatever on_error says), or a directory or entry below it.  path is
+ * NULL when the message names its object itself.
+ */
+typedef struct TrailWalkProblem
+{
+	char	   *path;
+	bool		fatal;
+	TrailError	err;
+} TrailWalkProblem;
 
 #define TRAIL_WALK_RECURSIVE	0x01	/* walk subdirectories */
 #define TRAIL_WALK_EVENT_FILES	0x02	/* only files a directory scan reads */
 #define TRAIL_WALK_SIZES		0x04	/* stat every file for its size */
 
 extern List *trail_walk(const char *location, int flags, bool *is_directory,
-						TrailReport *report);
+						List **problems);
 extern bool trail_walk_wants(const TrailLayout *layout);
 
 /* ----------------------------------------------------------------
  * scan.c: one scan over files or a memory buffer
  * ----------------------------------------------------------------
  */
+typedef struct TrailReport TrailReport;
+
 typedef enum TrailOnError
 {
 	TRAIL_ON_ERROR_STOP,
@@ -439,6 +462,9 @@ extern TrailReport *trail_report_create(TrailOnError mode);
 extern void trail_report_problem(TrailReport *report, const char *file,
 								 int64 ordinal, bool whole_file,
 								 TrailError *err);
+extern void trail_report_walk_problems(TrailReport *report, List *problems);
+extern List *trail_scan_walk(const char *location, int flags,
+							 bool *is_directory, TrailReport *report);
 extern void trail_report_finish(TrailReport *report);
 extern int64 trail_report_count(TrailReport *report);
 
@@ -540,6 +566,8 @@ extern void trail_read_scan_init(void);
  */
 extern int	trail_max_record_size;
 extern bool trail_folder_pruning;
+extern int	trail_debug_read_size;
+extern int	trail_debug_inflate_chunk;
 
 extern bool trail_parse_delay(const char *text, int64 *usecs);
 extern int64 trail_max_delivery_delay_usecs(void);
