@@ -32,11 +32,13 @@
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
+#include "mb/pg_wchar.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 
@@ -53,18 +55,40 @@ typedef enum FilterKind
 	FILTER_EQ,					/* column = value */
 	FILTER_EQ_ANY,				/* column = ANY(array value) */
 	FILTER_IS_TRUE,				/* boolean column is true */
-	FILTER_IS_FALSE				/* boolean column is false */
+	FILTER_IS_FALSE,			/* boolean column is false */
+	FILTER_LIKE					/* text column LIKE pattern */
 } FilterKind;
 
+/* what the value of a time filter is, before it becomes a timestamptz */
+typedef enum TimeValue
+{
+	TIME_VALUE_TIMESTAMPTZ,
+	TIME_VALUE_DATE,			/* midnight in the session's time zone */
+	TIME_VALUE_TIMESTAMP		/* in the session's time zone */
+} TimeValue;
+
+/* what the qual does to event_time before comparing */
+typedef enum TimeTransform
+{
+	TIME_AS_IS,					/* event_time op v */
+	TIME_AS_DATE,				/* event_time::date op d */
+	TIME_TRUNCATED				/* date_trunc(unit, event_time) op v */
+} TimeTransform;
+
 /*
- * A filter travels in fdw_private as a List of four Integers:
- * kind, column, index of its value in fdw_exprs (-1: none), and whether
- * the value needs an executor parameter (so EXPLAIN cannot compute it).
+ * A filter travels in fdw_private as a List of seven Integers:
+ * kind, column, index of its value in fdw_exprs (-1: none), whether the
+ * value needs an executor parameter (so EXPLAIN cannot compute it), and
+ * for time filters the TimeValue, the TimeTransform and, for truncated
+ * times, the longest the truncation unit can be, in seconds.
  */
-#define FILTER_KIND(f)		intVal(linitial(f))
-#define FILTER_COLUMN(f)	intVal(lsecond(f))
-#define FILTER_EXPR(f)		intVal(lthird(f))
-#define FILTER_RUNTIME(f)	intVal(lfourth(f))
+#define FILTER_KIND(f)		intVal(list_nth(f, 0))
+#define FILTER_COLUMN(f)	intVal(list_nth(f, 1))
+#define FILTER_EXPR(f)		intVal(list_nth(f, 2))
+#define FILTER_RUNTIME(f)	intVal(list_nth(f, 3))
+#define FILTER_TIME_VALUE(f)	intVal(list_nth(f, 4))
+#define FILTER_TIME_TRANSFORM(f)	intVal(list_nth(f, 5))
+#define FILTER_TRUNC_SECS(f)	intVal(list_nth(f, 6))
 
 /* a set of allowed values for one column (all sets of a column must hold) */
 typedef struct ValueSet
@@ -82,6 +106,7 @@ struct TrailPrune
 	int64		delay;
 	List	   *sets;			/* of ValueSet */
 	int			read_only;		/* -1: no test, else 0 or 1 */
+	List	   *prefixes;		/* of ValueSet: LIKE 'prefix%' */
 
 	/*
 	 * Pruning by account, region and category folder trusts that a file's
@@ -164,10 +189,12 @@ deterministic(Oid collid)
 }
 
 static List *
-make_filter(FilterKind kind, int column, Node *value, List **exprs)
+make_time_filter(FilterKind kind, int column, Node *value, List **exprs,
+				 TimeValue tvalue, TimeTransform transform, int trunc_secs)
 {
 	int			index = -1;
 	bool		runtime = false;
+	List	   *f;
 
 	if (value != NULL)
 	{
@@ -175,26 +202,216 @@ make_filter(FilterKind kind, int column, Node *value, List **exprs)
 		index = list_length(*exprs) - 1;
 		runtime = has_exec_param_walker(value, NULL);
 	}
-	return list_make4(makeInteger(kind), makeInteger(column),
-					  makeInteger(index), makeInteger(runtime));
+	f = list_make4(makeInteger(kind), makeInteger(column),
+				   makeInteger(index), makeInteger(runtime));
+	f = lappend(f, makeInteger(tvalue));
+	f = lappend(f, makeInteger(transform));
+	return lappend(f, makeInteger(trunc_secs));
 }
 
-static FilterKind
-time_kind(Oid funcid, bool commuted)
+static List *
+make_filter(FilterKind kind, int column, Node *value, List **exprs)
 {
-	switch (funcid)
+	return make_time_filter(kind, column, value, exprs,
+							TIME_VALUE_TIMESTAMPTZ, TIME_AS_IS, 0);
+}
+
+/*
+ * The comparison an operator's function makes between its left and right
+ * side, as written, and the type of the side that is not event_time;
+ * false when it is not one we understand.
+ */
+static bool
+time_comparison(Oid funcid, FilterKind *kind, TimeValue *tvalue)
+{
+	static const struct
 	{
-		case F_TIMESTAMPTZ_LT:
-			return commuted ? FILTER_TIME_GT : FILTER_TIME_LT;
-		case F_TIMESTAMPTZ_LE:
-			return commuted ? FILTER_TIME_GE : FILTER_TIME_LE;
-		case F_TIMESTAMPTZ_GE:
-			return commuted ? FILTER_TIME_LE : FILTER_TIME_GE;
-		case F_TIMESTAMPTZ_GT:
-			return commuted ? FILTER_TIME_LT : FILTER_TIME_GT;
-		default:
-			return FILTER_TIME_EQ;
+		Oid			funcid;
+		FilterKind	kind;
+		TimeValue	tvalue;
+	}			ops[] = {
+		{F_TIMESTAMPTZ_LT, FILTER_TIME_LT, TIME_VALUE_TIMESTAMPTZ},
+		{F_TIMESTAMPTZ_LE, FILTER_TIME_LE, TIME_VALUE_TIMESTAMPTZ},
+		{F_TIMESTAMPTZ_EQ, FILTER_TIME_EQ, TIME_VALUE_TIMESTAMPTZ},
+		{F_TIMESTAMPTZ_GE, FILTER_TIME_GE, TIME_VALUE_TIMESTAMPTZ},
+		{F_TIMESTAMPTZ_GT, FILTER_TIME_GT, TIME_VALUE_TIMESTAMPTZ},
+		{F_TIMESTAMPTZ_LT_DATE, FILTER_TIME_LT, TIME_VALUE_DATE},
+		{F_TIMESTAMPTZ_LE_DATE, FILTER_TIME_LE, TIME_VALUE_DATE},
+		{F_TIMESTAMPTZ_EQ_DATE, FILTER_TIME_EQ, TIME_VALUE_DATE},
+		{F_TIMESTAMPTZ_GE_DATE, FILTER_TIME_GE, TIME_VALUE_DATE},
+		{F_TIMESTAMPTZ_GT_DATE, FILTER_TIME_GT, TIME_VALUE_DATE},
+		{F_TIMESTAMPTZ_LT_TIMESTAMP, FILTER_TIME_LT, TIME_VALUE_TIMESTAMP},
+		{F_TIMESTAMPTZ_LE_TIMESTAMP, FILTER_TIME_LE, TIME_VALUE_TIMESTAMP},
+		{F_TIMESTAMPTZ_EQ_TIMESTAMP, FILTER_TIME_EQ, TIME_VALUE_TIMESTAMP},
+		{F_TIMESTAMPTZ_GE_TIMESTAMP, FILTER_TIME_GE, TIME_VALUE_TIMESTAMP},
+		{F_TIMESTAMPTZ_GT_TIMESTAMP, FILTER_TIME_GT, TIME_VALUE_TIMESTAMP},
+		/* date = date, for event_time::date */
+		{F_DATE_LT, FILTER_TIME_LT, TIME_VALUE_DATE},
+		{F_DATE_LE, FILTER_TIME_LE, TIME_VALUE_DATE},
+		{F_DATE_EQ, FILTER_TIME_EQ, TIME_VALUE_DATE},
+		{F_DATE_GE, FILTER_TIME_GE, TIME_VALUE_DATE},
+		{F_DATE_GT, FILTER_TIME_GT, TIME_VALUE_DATE},
+		/* a date or timestamp on the left, as written (the caller commutes) */
+		{F_DATE_LT_TIMESTAMPTZ, FILTER_TIME_LT, TIME_VALUE_DATE},
+		{F_DATE_LE_TIMESTAMPTZ, FILTER_TIME_LE, TIME_VALUE_DATE},
+		{F_DATE_EQ_TIMESTAMPTZ, FILTER_TIME_EQ, TIME_VALUE_DATE},
+		{F_DATE_GE_TIMESTAMPTZ, FILTER_TIME_GE, TIME_VALUE_DATE},
+		{F_DATE_GT_TIMESTAMPTZ, FILTER_TIME_GT, TIME_VALUE_DATE},
+		{F_TIMESTAMP_LT_TIMESTAMPTZ, FILTER_TIME_LT, TIME_VALUE_TIMESTAMP},
+		{F_TIMESTAMP_LE_TIMESTAMPTZ, FILTER_TIME_LE, TIME_VALUE_TIMESTAMP},
+		{F_TIMESTAMP_EQ_TIMESTAMPTZ, FILTER_TIME_EQ, TIME_VALUE_TIMESTAMP},
+		{F_TIMESTAMP_GE_TIMESTAMPTZ, FILTER_TIME_GE, TIME_VALUE_TIMESTAMP},
+		{F_TIMESTAMP_GT_TIMESTAMPTZ, FILTER_TIME_GT, TIME_VALUE_TIMESTAMP},
+	};
+	int			i;
+
+	for (i = 0; i < lengthof(ops); i++)
+	{
+		if (ops[i].funcid == funcid)
+		{
+			*kind = ops[i].kind;
+			*tvalue = ops[i].tvalue;
+			return true;
+		}
 	}
+	return false;
+}
+
+/* the comparison seen from the other side: v < e is e > v */
+static FilterKind
+commute(FilterKind kind)
+{
+	switch (kind)
+	{
+		case FILTER_TIME_LT:
+			return FILTER_TIME_GT;
+		case FILTER_TIME_LE:
+			return FILTER_TIME_GE;
+		case FILTER_TIME_GE:
+			return FILTER_TIME_LE;
+		case FILTER_TIME_GT:
+			return FILTER_TIME_LT;
+		default:
+			return kind;
+	}
+}
+
+/*
+ * Is node event_time, event_time::date or date_trunc('unit', event_time)?
+ * *trunc_secs gets the longest the unit can last (a day can be 25 hours
+ * long in the session's time zone), in seconds.
+ */
+static bool
+match_time(Node *node, Index relid, const int *attr_columns,
+		   TimeTransform *transform, int *trunc_secs)
+{
+	static const struct
+	{
+		const char *unit;
+		int			secs;
+	}			units[] = {
+		{"microseconds", 1}, {"milliseconds", 1}, {"second", 1},
+		{"minute", 60}, {"hour", 3600}, {"day", 26 * 3600},
+		{"week", 7 * 26 * 3600}, {"month", 32 * 24 * 3600},
+		{"quarter", 93 * 24 * 3600}, {"year", 367 * 24 * 3600},
+	};
+	int			column;
+	FuncExpr   *fe;
+
+	*transform = TIME_AS_IS;
+	*trunc_secs = 0;
+	if (match_column(node, relid, attr_columns, &column))
+		return column == TRAIL_COL_EVENT_TIME;
+	if (!IsA(node, FuncExpr))
+		return false;
+	fe = (FuncExpr *) node;
+	/* date(timestamptz), the cast event_time::date */
+	if (fe->funcid == F_DATE_TIMESTAMPTZ && list_length(fe->args) == 1 &&
+		match_column(linitial(fe->args), relid, attr_columns, &column) &&
+		column == TRAIL_COL_EVENT_TIME)
+	{
+		*transform = TIME_AS_DATE;
+		return true;
+	}
+	if (fe->funcid == F_DATE_TRUNC_TEXT_TIMESTAMPTZ && list_length(fe->args) == 2 &&
+		IsA(linitial(fe->args), Const) && !((Const *) linitial(fe->args))->constisnull &&
+		match_column(lsecond(fe->args), relid, attr_columns, &column) &&
+		column == TRAIL_COL_EVENT_TIME)
+	{
+		char	   *unit = TextDatumGetCString(((Const *) linitial(fe->args))->constvalue);
+		int			i;
+
+		for (i = 0; i < lengthof(units); i++)
+		{
+			/* date_trunc takes the plural and any letter case too */
+			if (pg_strncasecmp(unit, units[i].unit, strlen(units[i].unit)) == 0 ||
+				(strlen(unit) + 1 == strlen(units[i].unit) &&
+				 pg_strncasecmp(unit, units[i].unit, strlen(unit)) == 0))
+			{
+				*transform = TIME_TRUNCATED;
+				*trunc_secs = units[i].secs;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * event_name = 'A' OR event_name = 'B' ...: the same column compared with
+ * scan constants in every arm becomes column = ANY(ARRAY[...]).
+ */
+static List *
+classify_or(BoolExpr *or, Index relid, const int *attr_columns, List **exprs)
+{
+	int			column = -1;
+	Oid			element_type = InvalidOid;
+	List	   *values = NIL;
+	ListCell   *lc;
+	ArrayExpr  *arr;
+
+	foreach(lc, or->args)
+	{
+		OpExpr	   *op = (OpExpr *) lfirst(lc);
+		Node	   *left;
+		Node	   *right;
+		int			c;
+		Oid			funcid;
+
+		if (!IsA(op, OpExpr) || list_length(op->args) != 2)
+			return NIL;
+		left = linitial(op->args);
+		right = lsecond(op->args);
+		if (!match_column(left, relid, attr_columns, &c))
+		{
+			Node	   *tmp = left;
+
+			left = right;
+			right = tmp;
+			if (!match_column(left, relid, attr_columns, &c))
+				return NIL;
+		}
+		funcid = get_opcode(op->opno);
+		if (!is_scan_constant(right) ||
+			(column >= 0 && c != column) ||
+			c == TRAIL_COL_EVENT_TIME || c == TRAIL_COL_READ_ONLY ||
+			!((funcid == F_TEXTEQ && deterministic(op->inputcollid)) ||
+			  (funcid == F_ENUM_EQ && c == TRAIL_COL_EVENT_CATEGORY)))
+			return NIL;
+		column = c;
+		element_type = exprType(right);
+		values = lappend(values, right);
+	}
+	if (column < 0 || !OidIsValid(get_array_type(element_type)))
+		return NIL;
+	arr = makeNode(ArrayExpr);
+	arr->array_typeid = get_array_type(element_type);
+	arr->array_collid = InvalidOid;
+	arr->element_typeid = element_type;
+	arr->elements = values;
+	arr->multidims = false;
+	arr->location = -1;
+	return make_filter(FILTER_EQ_ANY, column, (Node *) arr, exprs);
 }
 
 static List *
@@ -210,6 +427,28 @@ classify_clause(Expr *clause, Index relid, const int *attr_columns,
 		Node	   *right = lsecond(op->args);
 		bool		commuted = false;
 		Oid			funcid = get_opcode(op->opno);
+		TimeTransform transform;
+		int			trunc_secs;
+		FilterKind	kind;
+		TimeValue	tvalue;
+
+		/* event_time, event_time::date, date_trunc(unit, event_time) */
+		if (match_time(left, relid, attr_columns, &transform, &trunc_secs) ||
+			(match_time(right, relid, attr_columns, &transform, &trunc_secs) &&
+			 (commuted = true)))
+		{
+			Node	   *value = commuted ? left : right;
+
+			if (!is_scan_constant(value) || !time_comparison(funcid, &kind, &tvalue))
+				return NIL;
+			/* the date operators compare event_time::date only */
+			if ((funcid == F_DATE_LT || funcid == F_DATE_LE || funcid == F_DATE_EQ ||
+				 funcid == F_DATE_GE || funcid == F_DATE_GT) != (transform == TIME_AS_DATE))
+				return NIL;
+			return make_time_filter(commuted ? commute(kind) : kind,
+									TRAIL_COL_EVENT_TIME, value, exprs,
+									tvalue, transform, trunc_secs);
+		}
 
 		if (!match_column(left, relid, attr_columns, &column))
 		{
@@ -221,17 +460,9 @@ classify_clause(Expr *clause, Index relid, const int *attr_columns,
 			if (!match_column(left, relid, attr_columns, &column))
 				return NIL;
 		}
-		if (!is_scan_constant(right))
+		if (!is_scan_constant(right) || column == TRAIL_COL_EVENT_TIME)
 			return NIL;
 
-		if (column == TRAIL_COL_EVENT_TIME)
-		{
-			if (funcid != F_TIMESTAMPTZ_LT && funcid != F_TIMESTAMPTZ_LE &&
-				funcid != F_TIMESTAMPTZ_EQ && funcid != F_TIMESTAMPTZ_GE &&
-				funcid != F_TIMESTAMPTZ_GT)
-				return NIL;
-			return make_filter(time_kind(funcid, commuted), column, right, exprs);
-		}
 		if (column == TRAIL_COL_READ_ONLY)
 		{
 			if (funcid != F_BOOLEQ)
@@ -241,8 +472,16 @@ classify_clause(Expr *clause, Index relid, const int *attr_columns,
 		if ((funcid == F_TEXTEQ && deterministic(op->inputcollid)) ||
 			(funcid == F_ENUM_EQ && column == TRAIL_COL_EVENT_CATEGORY))
 			return make_filter(FILTER_EQ, column, right, exprs);
+		/* LIKE 'prefix%': a record test on the bytes */
+		if (funcid == F_TEXTLIKE && !commuted && deterministic(op->inputcollid) &&
+			(column == TRAIL_COL_EVENT_NAME || column == TRAIL_COL_EVENT_SOURCE ||
+			 column == TRAIL_COL_ERROR_CODE))
+			return make_filter(FILTER_LIKE, column, right, exprs);
 		return NIL;
 	}
+
+	if (is_orclause(clause))
+		return classify_or((BoolExpr *) clause, relid, attr_columns, exprs);
 
 	if (IsA(clause, ScalarArrayOpExpr))
 	{
@@ -394,6 +633,124 @@ prune_create(int64 max_delivery_delay, bool folder_pruning)
 }
 
 /*
+ * The literal text a LIKE pattern starts with (up to its first wildcard),
+ * which every matching value starts with too.
+ */
+static char *
+like_prefix(const char *pattern)
+{
+	StringInfoData buf;
+	const char *p;
+
+	initStringInfo(&buf);
+	for (p = pattern; *p; p++)
+	{
+		if (*p == '%' || *p == '_')
+			break;
+		if (*p == '\\')
+		{
+			if (p[1] == '\0')
+				break;
+			p++;
+		}
+		appendStringInfoChar(&buf, *p);
+	}
+	return buf.data;
+}
+
+/* a timestamp-like value as the timestamptz it means, if it is one */
+static bool
+time_value(List *f, Datum value, TimestampTz *ts)
+{
+	switch ((TimeValue) FILTER_TIME_VALUE(f))
+	{
+		case TIME_VALUE_TIMESTAMPTZ:
+			*ts = DatumGetTimestampTz(value);
+			return true;
+		case TIME_VALUE_DATE:
+			{
+				DateADT		d = DatumGetDateADT(value);
+
+				/* far dates cannot become timestamps: no pruning */
+				if (DATE_NOT_FINITE(d) || d < -2000000 || d > 2000000)
+					return false;
+				*ts = DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, value));
+				return true;
+			}
+		case TIME_VALUE_TIMESTAMP:
+			{
+				Timestamp	t = DatumGetTimestamp(value);
+
+				if (TIMESTAMP_NOT_FINITE(t) ||
+					t < MIN_TIMESTAMP + USECS_PER_DAY || t > END_TIMESTAMP - USECS_PER_DAY)
+					return false;
+				*ts = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz, value));
+				return true;
+			}
+	}
+	return false;
+}
+
+/*
+ * The range of event times a time filter lets through: [*lo, *hi], both
+ * inclusive; the whole line when the value cannot say.
+ */
+static void
+time_bounds(List *f, Datum value, TimestampTz *lo, TimestampTz *hi)
+{
+	FilterKind	kind = (FilterKind) FILTER_KIND(f);
+	TimestampTz v;
+	TimestampTz end;			/* the first time past the value's span */
+
+	*lo = DT_NOBEGIN;
+	*hi = DT_NOEND;
+	if (!time_value(f, value, &v))
+		return;
+
+	switch ((TimeTransform) FILTER_TIME_TRANSFORM(f))
+	{
+		case TIME_AS_IS:
+			if (kind == FILTER_TIME_LT || kind == FILTER_TIME_LE || kind == FILTER_TIME_EQ)
+				*hi = v;
+			if (kind == FILTER_TIME_GT || kind == FILTER_TIME_GE || kind == FILTER_TIME_EQ)
+				*lo = v;
+			return;
+
+		case TIME_AS_DATE:
+			/* event_time::date op d: d's day starts at v and ends before end */
+			if (TIMESTAMP_NOT_FINITE(v))
+				return;
+			end = DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz,
+														  DateADTGetDatum(DatumGetDateADT(value) + 1)));
+			if (kind == FILTER_TIME_LT)
+				*hi = v - 1;
+			else if (kind == FILTER_TIME_LE)
+				*hi = end - 1;
+			else if (kind == FILTER_TIME_GT)
+				*lo = end;
+			else if (kind == FILTER_TIME_GE)
+				*lo = v;
+			else
+			{
+				*lo = v;
+				*hi = end - 1;
+			}
+			return;
+
+		case TIME_TRUNCATED:
+			/* date_trunc(unit, e) <= e < date_trunc(unit, e) + unit */
+			if (TIMESTAMP_NOT_FINITE(v))
+				return;
+			end = v + (int64) FILTER_TRUNC_SECS(f) * USECS_PER_SEC;
+			if (kind == FILTER_TIME_LT || kind == FILTER_TIME_LE || kind == FILTER_TIME_EQ)
+				*hi = end;
+			if (kind == FILTER_TIME_GT || kind == FILTER_TIME_GE || kind == FILTER_TIME_EQ)
+				*lo = v;
+			return;
+	}
+}
+
+/*
  * Add one filter, with its value (ignored for filters that have none).
  */
 static void
@@ -412,18 +769,28 @@ prune_add(TrailPrune *prune, List *f, Datum value, bool isnull)
 	{
 		case FILTER_TIME_LT:
 		case FILTER_TIME_LE:
-			prune->has_time = true;
-			prune->hi = Min(prune->hi, DatumGetTimestampTz(value));
-			break;
 		case FILTER_TIME_GE:
 		case FILTER_TIME_GT:
-			prune->has_time = true;
-			prune->lo = Max(prune->lo, DatumGetTimestampTz(value));
-			break;
 		case FILTER_TIME_EQ:
-			prune->has_time = true;
-			prune->hi = Min(prune->hi, DatumGetTimestampTz(value));
-			prune->lo = Max(prune->lo, DatumGetTimestampTz(value));
+			{
+				TimestampTz lo;
+				TimestampTz hi;
+
+				time_bounds(f, value, &lo, &hi);
+				prune->has_time = true;
+				prune->lo = Max(prune->lo, lo);
+				prune->hi = Min(prune->hi, hi);
+			}
+			break;
+		case FILTER_LIKE:
+			{
+				char	   *prefix = like_prefix(TextDatumGetCString(value));
+				ValueSet   *set = palloc(sizeof(ValueSet));
+
+				set->column = column;
+				set->values = list_make1(pg_server_to_any(prefix, strlen(prefix), PG_UTF8));
+				prune->prefixes = lappend(prune->prefixes, set);
+			}
 			break;
 		case FILTER_EQ:
 			if (column == TRAIL_COL_READ_ONLY)
@@ -742,7 +1109,7 @@ trail_prune_record(void *arg, const TrailRecord *rec)
  * absent or not a string.
  */
 static char *
-record_string(const TrailRecord *rec, const char *key)
+record_member_text(const TrailRecord *rec, const char *key)
 {
 	TrailSlice	v = trail_json_get(rec->members, key);
 	int			len;
@@ -776,14 +1143,14 @@ check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
 		return;
 
 	if (has_set(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID) &&
-		(value = record_string(rec, "recipientAccountId")) != NULL &&
+		(value = record_member_text(rec, "recipientAccountId")) != NULL &&
 		strcmp(value, prune->folder.account_id) != 0)
 	{
 		field = "recipientAccountId";
 		expected = psprintf("account \"%s\"", prune->folder.account_id);
 	}
 	else if (has_set(prune, TRAIL_COL_AWS_REGION) &&
-			 (value = record_string(rec, "awsRegion")) != NULL &&
+			 (value = record_member_text(rec, "awsRegion")) != NULL &&
 			 strcmp(value, prune->folder.region) != 0)
 	{
 		field = "awsRegion";
@@ -838,7 +1205,38 @@ check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
 bool
 trail_prune_wants_filter(TrailPrune *prune)
 {
-	return prune->check_folders || trail_prune_has_record_tests(prune);
+	return prune->check_folders || prune->prefixes != NIL ||
+		trail_prune_has_record_tests(prune);
+}
+
+/*
+ * Do a record's text fields start with the prefixes LIKE quals ask for?
+ * Absent or null fails (LIKE on NULL is not true); a value of the wrong
+ * type passes, so that decoding reports it.
+ */
+static bool
+prefixes_pass(TrailPrune *prune, const TrailRecord *rec)
+{
+	ListCell   *lc;
+
+	foreach(lc, prune->prefixes)
+	{
+		ValueSet   *set = (ValueSet *) lfirst(lc);
+		const char *prefix = (const char *) linitial(set->values);
+		TrailSlice	v = trail_json_get(rec->members, trail_columns[set->column].path[0]);
+		char	   *text;
+
+		if (v.type == TRAIL_JSON_NONE || v.type == TRAIL_JSON_NULL)
+			return false;
+		if (v.type != TRAIL_JSON_STRING)
+			continue;
+		text = record_member_text(rec, trail_columns[set->column].path[0]);
+		if (text == NULL)
+			text = "";
+		if (strncmp(text, prefix, strlen(prefix)) != 0)
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -854,5 +1252,5 @@ trail_prune_filter(void *arg, const char *path, const TrailRecord *rec)
 
 	if (prune->check_folders && !prune->warned && path != NULL)
 		check_folder(prune, path, rec);
-	return trail_prune_record(prune, rec);
+	return prefixes_pass(prune, rec) && trail_prune_record(prune, rec);
 }
