@@ -122,7 +122,28 @@ FROM bi ORDER BY n;
 SET TimeZone = 'Asia/Tokyo';
 SELECT pg_temp.count_where('audit.events', $$event_time::date = '2025-03-05'$$) AS tokyo_pruned,
        pg_temp.count_where('(SELECT * FROM audit.events OFFSET 0) s', $$event_time::date = '2025-03-05'$$) AS tokyo_unpruned;
-RESET TimeZone;
+SET TimeZone = 'UTC';
+
+-- a join prunes per outer row (a parameterized path): a nested loop over
+-- accounts or days from another table opens only their files
+CREATE TEMP TABLE accts (a text, team text);
+INSERT INTO accts VALUES ('444455556666', 'data'), ('999999999999', 'none');
+CREATE TEMP TABLE days (d date);
+INSERT INTO days VALUES ('2025-03-05'), ('2025-03-06');
+ANALYZE accts;
+ANALYZE days;
+SELECT * FROM pg_temp.explain($$SELECT accts.team, e.event_name
+  FROM accts JOIN audit.events e ON e.recipient_account_id = accts.a$$, true);
+SELECT accts.team, e.event_name FROM accts JOIN audit.events e ON e.recipient_account_id = accts.a
+ORDER BY 1, 2;
+SELECT * FROM pg_temp.explain($$SELECT d, count(*)
+  FROM days JOIN audit.events e ON e.event_time >= days.d AND e.event_time < days.d + 1 GROUP BY d$$, true);
+SELECT d, count(*) FROM days JOIN audit.events e ON e.event_time >= days.d AND e.event_time < days.d + 1
+GROUP BY d ORDER BY d;
+-- the same without pushdown
+SELECT d, count(*) FROM days JOIN (SELECT * FROM audit.events OFFSET 0) e
+  ON e.event_time >= days.d AND e.event_time < days.d + 1
+GROUP BY d ORDER BY d;
 
 -- quals it does not understand are left to the executor
 SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE lower(event_name) = 'getobject'$$);

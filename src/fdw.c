@@ -64,7 +64,8 @@ PG_FUNCTION_INFO_V1(trail_fdw_handler);
 typedef struct TrailPlanState
 {
 	TrailFdwOptions opts;
-	List	   *filters;
+	int		   *attr_columns;	/* attribute -> TrailColumnId, or -1 */
+	List	   *filters;		/* of the relation's own quals */
 	List	   *exprs;
 	double		pages;			/* bytes of the files to read / BLCKSZ */
 	double		ntuples;		/* records in them */
@@ -264,6 +265,7 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	(void) table_outputs(rel, NULL, true, attr_columns);
 	table_close(rel, NoLock);
 
+	ps->attr_columns = attr_columns;
 	ps->filters = trail_prune_classify(baserel, attr_columns, &ps->exprs);
 
 	/* the files to read, pruned by the quals whose values are known now */
@@ -314,6 +316,84 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	baserel->fdw_private = ps;
 }
 
+/*
+ * Does an equivalence class member stand for one of the columns pruning
+ * uses?  (For generate_implied_equalities_for_column.)
+ */
+static bool
+ec_member_prunes(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				 EquivalenceMember *em, void *arg)
+{
+	TrailPlanState *ps = (TrailPlanState *) arg;
+	Var		   *var = (Var *) em->em_expr;
+
+	while (var && IsA(var, RelabelType))
+		var = (Var *) ((RelabelType *) var)->arg;
+	return var != NULL && IsA(var, Var) && var->varno == rel->relid &&
+		var->varlevelsup == 0 && var->varattno > 0 &&
+		ps->attr_columns[var->varattno - 1] >= 0;
+}
+
+/*
+ * Parameterized paths: a join clause that compares a column pruning uses
+ * with another relation's columns (e.recipient_account_id = a.id,
+ * e.event_time >= d.day) prunes files and records once per outer row, so
+ * a nested loop over a few accounts or days opens only their files.
+ */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
+						TrailPlanState *ps, Cost startup, Cost run)
+{
+	List	   *candidates = NIL;
+	List	   *outers = NIL;
+	ListCell   *lc;
+
+	foreach(lc, baserel->joininfo)
+		candidates = lappend(candidates, lfirst(lc));
+	candidates = list_concat(candidates,
+							 generate_implied_equalities_for_column(root, baserel,
+																	ec_member_prunes,
+																	ps, NULL));
+	foreach(lc, candidates)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		List	   *exprs = NIL;
+		Relids		outer;
+		ListCell   *lc2;
+		bool		seen = false;
+
+		if (!join_clause_is_movable_to(rinfo, baserel) ||
+			trail_prune_classify_clauses(list_make1(rinfo), baserel->relid,
+										 ps->attr_columns, &exprs, true) == NIL)
+			continue;
+		outer = bms_difference(rinfo->clause_relids, baserel->relids);
+		if (bms_is_empty(outer) || bms_overlap(outer, baserel->lateral_referencers))
+			continue;
+		foreach(lc2, outers)
+		{
+			if (bms_equal(outer, (Relids) lfirst(lc2)))
+				seen = true;
+		}
+		if (!seen)
+			outers = lappend(outers, outer);
+	}
+
+	foreach(lc, outers)
+	{
+		Relids		outer = (Relids) lfirst(lc);
+		ParamPathInfo *ppi = get_baserel_parampathinfo(root, baserel, outer);
+		double		rows = clamp_row_est(ppi->ppi_rows);
+
+		/* pruning is assumed to read about the share of files rows says */
+		double		share = Max(rows / Max(baserel->rows, 1.0), 0.001);
+
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, rows,
+										 startup, startup + run * Min(share, 1.0),
+										 NIL, outer, NULL, NIL));
+	}
+}
+
 static void
 trailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 					 Oid foreigntableid)
@@ -358,6 +438,8 @@ trailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 			add_partial_path(baserel, (Path *) path);
 		}
 	}
+
+	add_parameterized_paths(root, baserel, ps, startup, run);
 }
 
 static ForeignScan *
@@ -368,8 +450,18 @@ trailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	TrailPlanState *ps = (TrailPlanState *) baserel->fdw_private;
 	Bitmapset  *attrs = NULL;
 	List	   *needed = NIL;
+	List	   *filters;
+	List	   *exprs = NIL;
 	ListCell   *lc;
 	int			x;
+
+	/*
+	 * The quals pruning uses: the relation's own, and for a parameterized
+	 * path its join clauses too (their other side becomes parameters).
+	 */
+	filters = trail_prune_classify_clauses(scan_clauses, baserel->relid,
+										   ps->attr_columns, &exprs,
+										   best_path->path.param_info != NULL);
 
 	/* every qual is checked again by the executor */
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
@@ -383,8 +475,8 @@ trailGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 	while ((x = bms_next_member(attrs, x)) >= 0)
 		needed = lappend_int(needed, x + FirstLowInvalidHeapAttributeNumber);
 
-	return make_foreignscan(tlist, scan_clauses, baserel->relid, ps->exprs,
-							list_make2(needed, ps->filters),
+	return make_foreignscan(tlist, scan_clauses, baserel->relid, exprs,
+							list_make2(needed, filters),
 							NIL, NIL, outer_plan);
 }
 

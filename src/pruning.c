@@ -163,13 +163,30 @@ match_column(Node *node, Index relid, const int *attr_columns, int *column)
 	return *column >= 0 && (is_file_column(*column) || is_record_column(*column));
 }
 
-/* a value that stays the same for the whole scan */
 static bool
-is_scan_constant(Node *node)
+own_var_walker(Node *node, Index *relid)
 {
-	return !contain_var_clause(node) &&
-		!contain_volatile_functions(node) &&
-		!contain_subplans(node);
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varno == *relid && ((Var *) node)->varlevelsup == 0;
+	return expression_tree_walker(node, own_var_walker, relid);
+}
+
+/*
+ * A value that stays the same for the whole scan: no volatile function, no
+ * subplan, and no column -- or, for the join clauses of a parameterized
+ * path (allow_outer), no column of the scanned relation itself: the other
+ * relation's columns become parameters, known when each rescan starts.
+ */
+static bool
+is_scan_constant(Node *node, Index relid, bool allow_outer)
+{
+	if (contain_volatile_functions(node) || contain_subplans(node))
+		return false;
+	if (!allow_outer)
+		return !contain_var_clause(node);
+	return !own_var_walker(node, &relid);
 }
 
 static bool
@@ -200,7 +217,8 @@ make_time_filter(FilterKind kind, int column, Node *value, List **exprs,
 	{
 		*exprs = lappend(*exprs, value);
 		index = list_length(*exprs) - 1;
-		runtime = has_exec_param_walker(value, NULL);
+		/* outer columns become executor parameters too */
+		runtime = has_exec_param_walker(value, NULL) || contain_var_clause(value);
 	}
 	f = list_make4(makeInteger(kind), makeInteger(column),
 				   makeInteger(index), makeInteger(runtime));
@@ -362,7 +380,8 @@ match_time(Node *node, Index relid, const int *attr_columns,
  * scan constants in every arm becomes column = ANY(ARRAY[...]).
  */
 static List *
-classify_or(BoolExpr *or, Index relid, const int *attr_columns, List **exprs)
+classify_or(BoolExpr *or, Index relid, const int *attr_columns, List **exprs,
+			bool allow_outer)
 {
 	int			column = -1;
 	Oid			element_type = InvalidOid;
@@ -392,7 +411,7 @@ classify_or(BoolExpr *or, Index relid, const int *attr_columns, List **exprs)
 				return NIL;
 		}
 		funcid = get_opcode(op->opno);
-		if (!is_scan_constant(right) ||
+		if (!is_scan_constant(right, relid, allow_outer) ||
 			(column >= 0 && c != column) ||
 			c == TRAIL_COL_EVENT_TIME || c == TRAIL_COL_READ_ONLY ||
 			!((funcid == F_TEXTEQ && deterministic(op->inputcollid)) ||
@@ -416,7 +435,7 @@ classify_or(BoolExpr *or, Index relid, const int *attr_columns, List **exprs)
 
 static List *
 classify_clause(Expr *clause, Index relid, const int *attr_columns,
-				List **exprs)
+				List **exprs, bool allow_outer)
 {
 	int			column;
 
@@ -439,7 +458,8 @@ classify_clause(Expr *clause, Index relid, const int *attr_columns,
 		{
 			Node	   *value = commuted ? left : right;
 
-			if (!is_scan_constant(value) || !time_comparison(funcid, &kind, &tvalue))
+			if (!is_scan_constant(value, relid, allow_outer) ||
+				!time_comparison(funcid, &kind, &tvalue))
 				return NIL;
 			/* the date operators compare event_time::date only */
 			if ((funcid == F_DATE_LT || funcid == F_DATE_LE || funcid == F_DATE_EQ ||
@@ -460,7 +480,8 @@ classify_clause(Expr *clause, Index relid, const int *attr_columns,
 			if (!match_column(left, relid, attr_columns, &column))
 				return NIL;
 		}
-		if (!is_scan_constant(right) || column == TRAIL_COL_EVENT_TIME)
+		if (!is_scan_constant(right, relid, allow_outer) ||
+			column == TRAIL_COL_EVENT_TIME)
 			return NIL;
 
 		if (column == TRAIL_COL_READ_ONLY)
@@ -481,7 +502,8 @@ classify_clause(Expr *clause, Index relid, const int *attr_columns,
 	}
 
 	if (is_orclause(clause))
-		return classify_or((BoolExpr *) clause, relid, attr_columns, exprs);
+		return classify_or((BoolExpr *) clause, relid, attr_columns, exprs,
+						   allow_outer);
 
 	if (IsA(clause, ScalarArrayOpExpr))
 	{
@@ -490,7 +512,7 @@ classify_clause(Expr *clause, Index relid, const int *attr_columns,
 
 		if (!saop->useOr || list_length(saop->args) != 2 ||
 			!match_column(linitial(saop->args), relid, attr_columns, &column) ||
-			!is_scan_constant(lsecond(saop->args)) ||
+			!is_scan_constant(lsecond(saop->args), relid, allow_outer) ||
 			column == TRAIL_COL_EVENT_TIME || column == TRAIL_COL_READ_ONLY)
 			return NIL;
 		if ((funcid == F_TEXTEQ && deterministic(saop->inputcollid)) ||
@@ -522,28 +544,44 @@ classify_clause(Expr *clause, Index relid, const int *attr_columns,
 }
 
 /*
- * The filters for a scan of baserel.  attr_columns maps attribute numbers
- * (1-based, index attno - 1) to TrailColumnIds, or -1 for attributes that
- * are not a trail.event column in its own type.  The values to compute go
- * to *exprs (they become the plan's fdw_exprs).  Returns a List of filters
- * for fdw_private.
+ * The filters of a list of RestrictInfos for a scan of relid.
+ * attr_columns maps attribute numbers (1-based, index attno - 1) to
+ * TrailColumnIds, or -1 for attributes that are not a trail.event column
+ * in its own type.  The values to compute go to *exprs (they become the
+ * plan's fdw_exprs or custom_exprs).  allow_outer: the clauses may compare
+ * with other relations' columns (the join clauses of a parameterized
+ * path).  Returns a List of filters for the plan's private data.
  */
 List *
-trail_prune_classify(RelOptInfo *baserel, const int *attr_columns, List **exprs)
+trail_prune_classify_clauses(List *rinfos, Index relid,
+							 const int *attr_columns, List **exprs,
+							 bool allow_outer)
 {
 	List	   *filters = NIL;
 	ListCell   *lc;
 
-	foreach(lc, baserel->baserestrictinfo)
+	foreach(lc, rinfos)
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 		List	   *filter;
 
-		filter = classify_clause(rinfo->clause, baserel->relid, attr_columns, exprs);
+		filter = classify_clause(rinfo->clause, relid, attr_columns, exprs,
+								 allow_outer);
 		if (filter != NIL)
 			filters = lappend(filters, filter);
 	}
 	return filters;
+}
+
+/*
+ * The filters of baserel's own quals (see trail_prune_classify_clauses).
+ */
+List *
+trail_prune_classify(RelOptInfo *baserel, const int *attr_columns, List **exprs)
+{
+	return trail_prune_classify_clauses(baserel->baserestrictinfo,
+										baserel->relid, attr_columns, exprs,
+										false);
 }
 
 /*

@@ -533,6 +533,9 @@ struct ExprContext;
 
 extern List *trail_prune_classify(struct RelOptInfo *baserel,
 								  const int *attr_columns, List **exprs);
+extern List *trail_prune_classify_clauses(List *rinfos, Index relid,
+										  const int *attr_columns,
+										  List **exprs, bool allow_outer);
 extern TrailPrune *trail_prune_begin(List *filters, List *values,
 									 struct ExprContext *econtext,
 									 int64 max_delivery_delay,
