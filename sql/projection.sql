@@ -20,8 +20,9 @@ SELECT p.event_name FROM trail.parse('{}') p JOIN pg_class c ON c.relname = p.us
 SELECT count(*) FROM trail.read(pg_temp.f('bad/wrong-type.json'));
 -- ... except eventTime and eventCategory, which every record is checked
 -- for, so that a count and a breakdown by time or category agree
-SELECT record_index FROM trail.read(pg_temp.f('bad/bad-time.json')) ORDER BY 1;
-SELECT count(*) FROM trail.read(pg_temp.f('bad/unknown-category.json'));
+SELECT pg_temp.try($$SELECT record_index FROM trail.read(pg_temp.f('bad/bad-time.json'))$$);
+SELECT pg_temp.try($$SELECT count(*) FROM trail.read(pg_temp.f('bad/unknown-category.json'))$$);
+SELECT count(*) FROM trail.read(pg_temp.f('bad/bad-time.json'), on_error => 'skip');
 -- ... and the columns that are built are the same as in a full row
 SELECT bool_and(a.event_name = (b.t).event_name AND a.user_arn IS NOT DISTINCT FROM (b.t).user_arn
                 AND a.request_parameters IS NOT DISTINCT FROM (b.t).request_parameters) AS same

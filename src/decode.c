@@ -651,7 +651,7 @@ derive_category(TrailSlice v, TrailSlice type, TrailSlice insight,
 		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
 						"unknown eventCategory %.*s", Min(v.len, 64), v.ptr);
 		trail_error_detail(err, "trail knows the categories Management, Data, Insight and NetworkActivity.");
-		trail_error_hint(err, "A newer version of trail may know this category; meanwhile read the raw column or skip these records with on_error 'skip'.");
+		trail_error_hint(err, "A newer version of trail may know this category; meanwhile skip these records with on_error 'skip' (its WARNING names them).");
 		return -1;
 	}
 	if (v.type != TRAIL_JSON_NONE && v.type != TRAIL_JSON_NULL)
