@@ -85,3 +85,9 @@ SELECT pg_temp.run(format($$CREATE FOREIGN TABLE many_all (%s, %s)
 SELECT record_index, event_name, event_category, f0, f59 FROM many_all ORDER BY 1;
 
 DROP SERVER keys_srv CASCADE;
+
+-- the document's own keys too: "Recor\u0064s" is Records, and the other
+-- shapes' keys likewise
+SELECT event_name FROM trail.parse('{"Recor\u0064s":[{"eventVersion":"1.11","eventTime":"2025-03-04T09:15:02Z","eventName":"X"}]}');
+SELECT event_name FROM trail.parse('{"Events":[{"Cloud\u0054railEvent":"{\"eventVersion\":\"1.11\",\"eventTime\":\"2025-03-04T09:15:02Z\",\"eventName\":\"Y\"}"}]}');
+SELECT event_name FROM trail.parse('{"detail-type":"AWS API Call via CloudTrail","det\u0061il":{"eventVersion":"1.11","eventTime":"2025-03-04T09:15:02Z","eventName":"Z"}}');

@@ -42,6 +42,11 @@ my $latin = write_file('latin.json',
 	  . '"userIdentity":{"type":"IAMUser","userName":"jos\u00e9"},'
 	  . '"requestParameters":{"k\u00e9y":"caf\u00e9","r' . "\xc3\xa4" . 'w":"'
 	  . "\xc3\xbc" . '","n":1}}]}');
+# escapes only: no raw byte >= 0x80 in the whole record
+my $latin_esc = write_file('latin-esc.json',
+	'{"Records":[{' . $base . ',"eventName":"caf\u00e9",'
+	  . '"userIdentity":{"type":"IAMUser","userName":"jos\u00e9"},'
+	  . '"requestParameters":{"k\u00e9y":"caf\u00e9"}}]}');
 # \u65e5\u672c escaped and the same characters raw
 my $jp = write_file('jp.json',
 	    '{"Records":[{' 
@@ -147,6 +152,12 @@ for my $enc ('LATIN1', 'EUC_JP')
 			'636166c3a9|4dc3bc6c6c6572|t',
 			"$f: raw keeps escapes as written, raw bytes converted");
 	}
+	is( $node->safe_psql(
+			$db, "SELECT hex(event_name), length(event_name), hex(user_identity->>'userName'),
+			  hex(request_parameters->>u('6bc3a979')), hex(raw->>'eventName')
+			  FROM trail.read('$latin_esc')"),
+		'636166c3a9|4|6a6f73c3a9|636166c3a9|636166c3a9',
+		"$enc: a record whose only non-ASCII characters are escapes");
 	is( $node->safe_psql(
 			$db, "SELECT hex(f_key), hex(f_raw_key), hex(f_text), length(f_text),
 			  hex(f_varchar), hex(f_agent) FROM t"),
