@@ -810,6 +810,67 @@ nested_value(TrailDecoder *dec, int column, TrailSlice *result,
 }
 
 /*
+ * Every record's eventTime and eventCategory are checked, whatever the
+ * query uses: a count(*) and a GROUP BY date(event_time) or category must
+ * count the same records (README, "Values are checked").  Columns that are
+ * built are checked when they are.
+ */
+static bool
+check_always(TrailDecoder *dec, TrailSlice time, TrailSlice category,
+			 TrailError *err)
+{
+	if (!dec->needed[TRAIL_COL_EVENT_TIME] &&
+		time.type != TRAIL_JSON_NONE && time.type != TRAIL_JSON_NULL)
+	{
+		Datum		ts;
+
+		if (!time_value("eventTime", time, &ts, err))
+			return false;
+	}
+	if (!dec->needed[TRAIL_COL_EVENT_CATEGORY] &&
+		category.type != TRAIL_JSON_NONE && category.type != TRAIL_JSON_NULL &&
+		derive_category(category, category, category, category, category,
+						category, err) < 0)
+		return false;
+	return true;
+}
+
+/*
+ * The same checks for a record no value is built from (count(*)): the two
+ * keys are looked up directly, from the end since the last one wins.
+ */
+static bool
+check_record(TrailDecoder *dec, const TrailRecord *rec, TrailError *err)
+{
+	const TrailMemberIndex *members = rec->members;
+	TrailSlice	time = {NULL, 0, TRAIL_JSON_NONE};
+	TrailSlice	category = {NULL, 0, TRAIL_JSON_NONE};
+	bool		have_time = false;
+	bool		have_category = false;
+	int			i;
+
+	for (i = members->nmembers - 1; i >= 0 && !(have_time && have_category); i--)
+	{
+		const TrailMember *m = &members->members[i];
+
+		/* most keys differ in length: compare bytes only when they do not */
+		if (!m->key_escaped && m->keylen != 9 && m->keylen != 13)
+			continue;
+		if (!have_time && trail_json_key_equals(m, "eventTime", 9))
+		{
+			time = m->value;
+			have_time = true;
+		}
+		else if (!have_category && trail_json_key_equals(m, "eventCategory", 13))
+		{
+			category = m->value;
+			have_category = true;
+		}
+	}
+	return check_always(dec, time, category, err);
+}
+
+/*
  * Fill values[] and isnull[] (indexed by TrailColumnId) for the needed
  * canonical columns of one record.
  */
@@ -853,28 +914,9 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 		}
 	}
 
-	/*
-	 * Every record's eventTime and eventCategory are checked, whatever the
-	 * query uses: a count(*) and a GROUP BY date(event_time) or category
-	 * must count the same records (README, "Values are checked").
-	 */
-	if (!dec->needed[TRAIL_COL_EVENT_TIME])
-	{
-		TrailSlice	v = dec->slots[dec->key_time];
-		Datum		ts;
-
-		if (v.type != TRAIL_JSON_NONE && v.type != TRAIL_JSON_NULL &&
-			!time_value("eventTime", v, &ts, err))
-			return false;
-	}
-	if (!dec->needed[TRAIL_COL_EVENT_CATEGORY])
-	{
-		TrailSlice	v = dec->slots[dec->key_category];
-
-		if (v.type != TRAIL_JSON_NONE && v.type != TRAIL_JSON_NULL &&
-			derive_category(v, v, v, v, v, v, err) < 0)
-			return false;
-	}
+	if (!check_always(dec, dec->slots[dec->key_time],
+					  dec->slots[dec->key_category], err))
+		return false;
 
 	for (i = 0; i < TRAIL_NCOLUMNS; i++)
 	{
@@ -1067,6 +1109,20 @@ field_value(TrailDecoder *dec, OutputPlan *plan, const TrailRecord *rec,
 	return true;
 }
 
+/* every output NULL (a record no value is built from) */
+static bool
+fill_none(TrailDecoder *dec, Datum *values, bool *isnull)
+{
+	int			i;
+
+	for (i = 0; i < dec->noutputs; i++)
+	{
+		values[i] = (Datum) 0;
+		isnull[i] = true;
+	}
+	return true;
+}
+
 /*
  * Fill values[] and isnull[] (one per output) for one record.  Values are
  * allocated in the current memory context.  Returns false with err filled
@@ -1078,7 +1134,8 @@ trail_decode(TrailDecoder *dec, const TrailRecord *rec, const char *source_file,
 {
 	int			i;
 
-	/* (even with no output: every record's eventTime is checked) */
+	if (dec->noutputs_used == 0)
+		return check_record(dec, rec, err) && fill_none(dec, values, isnull);
 	if (!decode_columns(dec, rec, source_file, dec->cvalues, dec->cnull, err))
 		return false;
 	for (i = 0; i < dec->noutputs; i++)

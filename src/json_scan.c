@@ -153,7 +153,9 @@ raise_flag(TrailScan *scan, int flag, const char *at)
 /*
  * Scan a string whose opening quote is just before p.  Returns the byte
  * after the closing quote, or NULL: out of bytes when scan->error is unset,
- * a syntax error otherwise.
+ * a syntax error otherwise.  *escaped is set when the string holds an
+ * escape (for keys: the index notes it, so that keys without one compare
+ * their bytes).
  */
 static pg_attribute_always_inline const char *
 scan_string(const char *p, const char *end, TrailScan *scan, bool *escaped)
@@ -681,7 +683,7 @@ trail_json_key_equals(const TrailMember *m, const char *key, int keylen)
 	if (!m->key_escaped)
 		return m->keylen == keylen && memcmp(m->key, key, keylen) == 0;
 	/* unescaping never lengthens a key, nor shortens it below a sixth */
-	if (m->keylen < keylen || m->keylen > 6 * keylen + 6)
+	if (m->keylen < keylen || m->keylen > 6 * keylen)
 		return false;
 	buf = m->keylen <= (int) sizeof(sbuf) ? sbuf : palloc(m->keylen);
 	text = trail_json_key_text(m, buf, &len);
