@@ -66,6 +66,7 @@ typedef struct OutputPlan
 	Oid			typioparam;
 	int32		typmod;
 	bool		wants_json;		/* field into json/jsonb: pass JSON text */
+	bool		wants_jsonb;	/* field into jsonb: built as jsonb columns are */
 	const char *field;			/* the path as written, for messages */
 	PathStep   *steps;
 	int			nsteps;
@@ -314,6 +315,7 @@ trail_decoder_create(int noutputs, const TrailOutput *outputs)
 						 errmsg("invalid field path \"%s\"", o->field)));
 			plan->key = add_key(dec, plan->steps[0].key);
 			plan->wants_json = (o->typid == JSONOID || o->typid == JSONBOID);
+			plan->wants_jsonb = (o->typid == JSONBOID);
 			getTypeInputInfo(o->typid, &func, &plan->typioparam);
 			fmgr_info(func, &plan->in_func);
 			continue;
@@ -1078,6 +1080,17 @@ field_value(TrailDecoder *dec, OutputPlan *plan, const TrailRecord *rec,
 	*isnull = true;
 	if (v.type == TRAIL_JSON_NONE || v.type == TRAIL_JSON_NULL)
 		return true;
+	if (plan->wants_jsonb)
+	{
+		/*
+		 * the same jsonb as jsonb_in would make, but a character the server
+		 * encoding lacks is a soft error (jsonb_in would raise it)
+		 */
+		if (!jsonb_value(dec, plan->field, v, rec->flags, value, err))
+			return false;
+		*isnull = false;
+		return true;
+	}
 	if (v.type == TRAIL_JSON_STRING && !plan->wants_json)
 	{
 		if (!string_text(dec, plan->field, v, rec->flags, &text, &len, err))

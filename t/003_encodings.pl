@@ -249,6 +249,13 @@ for my $c ('event_name', 'f', 'fj')
 	 FROM trail.read('$lacks_file{event_name}', on_error => 'skip')");
 is($out, '2|2', 'LATIN1: with on_error skip, the record is skipped');
 like($err, qr/WARNING:  skipped 1 bad record/, 'and counted in the WARNING');
+$node->safe_psql('latin1', qq{
+	DO \$\$ BEGIN EXECUTE format(\$f\$
+	CREATE FOREIGN TABLE lacks_jsonb (fj jsonb OPTIONS (field 'requestParameters'))
+	SERVER s OPTIONS (location %L, on_error 'skip')\$f\$, '$lacks_file{jsonb}'); END \$\$});
+($ret, $out, $err) = $node->psql('latin1', 'SELECT count(*), count(fj) FROM lacks_jsonb');
+is($out, '2|0', 'LATIN1: a jsonb field column with a character LATIN1 lacks is skipped too');
+like($err, qr/WARNING:  skipped 1 bad record/, 'and counted');
 
 $node->stop;
 done_testing();
