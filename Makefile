@@ -49,6 +49,7 @@ REGRESS = \
 	fdw_options \
 	fdw_scan \
 	fdw_pruning \
+	keys \
 	fdw_parallel \
 	views \
 	who_what \

@@ -2,9 +2,10 @@
  *
  * convert.c
  *	  Scalar conversions from the text of CloudTrail fields: times,
- *	  UUIDs, addresses and boolean-ish strings.  None of them raises an
- *	  error: each says whether the text had the expected form, so the
- *	  caller decides between NULL and a soft error.
+ *	  UUIDs, addresses and boolean-ish strings, and UTF-8 text to the
+ *	  server encoding.  None of them raises an error: each says whether the
+ *	  text had the expected form, so the caller decides between NULL and a
+ *	  soft error.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,9 +15,12 @@
 #include <math.h>
 #include <sys/socket.h>
 
+#include "catalog/namespace.h"
 #include "datatype/timestamp.h"
+#include "mb/pg_wchar.h"
 #include "utils/datetime.h"
 #include "utils/inet.h"
+#include "utils/memutils.h"
 
 /* Epoch numbers at or above this are milliseconds (seconds would be > 5000 AD) */
 #define TRAIL_EPOCH_MS_THRESHOLD 1e11
@@ -277,4 +281,92 @@ trail_parse_bool_text(const char *s, int len)
 	if (len == 5 && pg_strncasecmp(s, "false", 5) == 0)
 		return 0;
 	return -1;
+}
+
+/*
+ * UTF-8 text (validated) -> the server encoding.  Returns the text in the
+ * server encoding and its length in *outlen: s itself when nothing changes
+ * (a UTF-8 or SQL_ASCII database, or ASCII text), else a palloc'd,
+ * NUL-terminated copy.  Returns NULL when the text holds a character the
+ * server encoding lacks; *bad_at is then its offset in s.  Unlike
+ * pg_any_to_server this raises no error, so that the caller can make it a
+ * soft one (skipped with on_error 'skip').
+ */
+char *
+trail_utf8_to_server(const char *s, int len, int *outlen, int *bad_at)
+{
+	static Oid	proc = InvalidOid;
+	int			encoding = GetDatabaseEncoding();
+	char	   *result;
+	int			converted;
+	int			i;
+
+	*outlen = len;
+	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII)
+		return (char *) s;
+	for (i = 0; i < len; i++)
+	{
+		if (IS_HIGHBIT_SET(s[i]))
+			break;
+	}
+	if (i == len)
+		return (char *) s;
+	if ((Size) len * MAX_CONVERSION_GROWTH + 1 > MaxAllocSize)
+	{
+		/* too large for one buffer: let PostgreSQL's conversion raise */
+		result = pg_any_to_server(s, len, PG_UTF8);
+		*outlen = strlen(result);
+		return result;
+	}
+	if (!OidIsValid(proc))
+	{
+		/* the database encoding cannot change in a session */
+		proc = FindDefaultConversionProc(PG_UTF8, encoding);
+		if (!OidIsValid(proc))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_FUNCTION),
+					 errmsg("default conversion function for encoding \"%s\" to \"%s\" does not exist",
+							pg_encoding_to_char(PG_UTF8),
+							pg_encoding_to_char(encoding))));
+	}
+	result = palloc((Size) len * MAX_CONVERSION_GROWTH + 1);
+	converted = pg_do_encoding_conversion_buf(proc, PG_UTF8, encoding,
+											  (unsigned char *) s, len,
+											  (unsigned char *) result,
+											  len * MAX_CONVERSION_GROWTH + 1,
+											  true);
+	if (converted < len)
+	{
+		pfree(result);
+		*bad_at = converted;
+		return NULL;
+	}
+	*outlen = strlen(result);
+	return result;
+}
+
+/*
+ * Fill err for the character at s (UTF-8) that the server encoding lacks,
+ * with PostgreSQL's own message for it.
+ */
+void
+trail_error_untranslatable(TrailError *err, const char *s, int len)
+{
+	char		buf[8 * 5 + 1];
+	char	   *p = buf;
+	int			n = Min(pg_utf_mblen((const unsigned char *) s), len);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		sprintf(p, "0x%02x", (unsigned char) s[i]);
+		p += strlen(p);
+		if (i < n - 1)
+			*p++ = ' ';
+	}
+	*p = '\0';
+	trail_error_set(err, ERRCODE_UNTRANSLATABLE_CHARACTER,
+					"character with byte sequence %s in encoding \"%s\" has no equivalent in encoding \"%s\"",
+					buf, pg_encoding_to_char(PG_UTF8),
+					GetDatabaseEncodingName());
 }

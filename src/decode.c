@@ -26,11 +26,6 @@
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
-#define MAX_TOP_KEYS 40
-#define MAX_KEY_LEN 48
-#define MAX_SAME_LEN 8
-#define MAX_NESTED 4
-
 typedef enum TrailCategory
 {
 	CATEGORY_MANAGEMENT,
@@ -71,11 +66,15 @@ typedef struct OutputPlan
 	Oid			typioparam;
 	int32		typmod;
 	bool		wants_json;		/* field into json/jsonb: pass JSON text */
+	bool		wants_jsonb;	/* field into jsonb: built as jsonb columns are */
 	const char *field;			/* the path as written, for messages */
 	PathStep   *steps;
 	int			nsteps;
 	int			key;			/* top-level key slot of the first step */
 } OutputPlan;
+
+/* keys up to this long are unescaped on the stack */
+#define KEY_BUF_SIZE 256
 
 struct TrailDecoder
 {
@@ -89,25 +88,34 @@ struct TrailDecoder
 	bool		convert_encoding;	/* server encoding is not UTF-8 */
 	Datum		categories[NUM_CATEGORIES];
 
-	/* the top-level keys we look at, and where each record put them */
+	/*
+	 * The top-level keys we look at (their text, unescaped), and where each
+	 * record put them.  bykey[bylen_first[n] .. bylen_first[n + 1] - 1] are
+	 * the keys of length n, so a member is compared with the few keys of its
+	 * own length.
+	 */
 	int			nkeys;
-	const char *keys[MAX_TOP_KEYS];
-	int			keylens[MAX_TOP_KEYS];
-	TrailSlice	slots[MAX_TOP_KEYS];
-	int			bylen[MAX_KEY_LEN][MAX_SAME_LEN];
-	int			nbylen[MAX_KEY_LEN];
+	int			maxkeys;
+	const char **keys;
+	int		   *keylens;
+	TrailSlice *slots;
+	int			maxkeylen;
+	int		   *bylen_first;	/* maxkeylen + 2 entries */
+	int		   *bykey;			/* nkeys entries */
 	int			column_key[TRAIL_NCOLUMNS];
 
-	/* keys consulted to derive eventCategory */
-	int			key_category,
+	/* keys every record is checked for, and those eventCategory derives from */
+	int			key_time,
+				key_category,
 				key_insight,
 				key_event_type,
 				key_management,
 				key_source,
 				key_name;
 
-	NestedObject nested[MAX_NESTED];
+	NestedObject *nested;
 	int			nnested;
+	int			maxnested;
 	int			column_nest[TRAIL_NCOLUMNS][TRAIL_MAX_PATH];
 
 	int64		replaced;
@@ -115,6 +123,10 @@ struct TrailDecoder
 
 static int	nested_for(TrailDecoder *dec, const TrailColumn *col, int level);
 
+/*
+ * The slot of a top-level key, added if new.  (Called while the decoder is
+ * made; finish_keys then sorts the keys by length.)
+ */
 static int
 add_key(TrailDecoder *dec, const char *key)
 {
@@ -123,16 +135,48 @@ add_key(TrailDecoder *dec, const char *key)
 
 	for (i = 0; i < dec->nkeys; i++)
 	{
-		if (strcmp(dec->keys[i], key) == 0)
+		if (dec->keylens[i] == len && memcmp(dec->keys[i], key, len) == 0)
 			return i;
 	}
-	if (dec->nkeys >= MAX_TOP_KEYS || len >= MAX_KEY_LEN ||
-		dec->nbylen[len] >= MAX_SAME_LEN)
-		elog(ERROR, "trail: too many record keys");
+	if (dec->nkeys >= dec->maxkeys)
+	{
+		dec->maxkeys = Max(16, dec->maxkeys * 2);
+		if (dec->keys == NULL)
+		{
+			dec->keys = palloc(sizeof(char *) * dec->maxkeys);
+			dec->keylens = palloc(sizeof(int) * dec->maxkeys);
+		}
+		else
+		{
+			dec->keys = repalloc(dec->keys, sizeof(char *) * dec->maxkeys);
+			dec->keylens = repalloc(dec->keylens, sizeof(int) * dec->maxkeys);
+		}
+	}
 	dec->keys[dec->nkeys] = key;
 	dec->keylens[dec->nkeys] = len;
-	dec->bylen[len][dec->nbylen[len]++] = dec->nkeys;
+	dec->maxkeylen = Max(dec->maxkeylen, len);
 	return dec->nkeys++;
+}
+
+/* the slots, and the keys grouped by length (a counting sort) */
+static void
+finish_keys(TrailDecoder *dec)
+{
+	int			n = dec->maxkeylen + 2;
+	int		   *next = palloc0(sizeof(int) * n);
+	int			i;
+
+	dec->slots = palloc0(sizeof(TrailSlice) * Max(dec->nkeys, 1));
+	dec->bykey = palloc(sizeof(int) * Max(dec->nkeys, 1));
+	dec->bylen_first = palloc0(sizeof(int) * n);
+	for (i = 0; i < dec->nkeys; i++)
+		dec->bylen_first[dec->keylens[i] + 1]++;
+	for (i = 1; i < n; i++)
+		dec->bylen_first[i] += dec->bylen_first[i - 1];
+	memcpy(next, dec->bylen_first, sizeof(int) * n);
+	for (i = 0; i < dec->nkeys; i++)
+		dec->bykey[next[dec->keylens[i]]++] = i;
+	pfree(next);
 }
 
 /*
@@ -261,13 +305,17 @@ trail_decoder_create(int noutputs, const TrailOutput *outputs)
 		dec->noutputs_used++;
 		if (o->column == TRAIL_OUTPUT_FIELD)
 		{
+			/* records are UTF-8: so are the keys they are matched with */
+			char	   *path = pg_server_to_any(o->field, strlen(o->field), PG_UTF8);
+
 			plan->field = pstrdup(o->field);
-			if (!trail_parse_field_path(o->field, &plan->nsteps, (void **) &plan->steps))
+			if (!trail_parse_field_path(path, &plan->nsteps, (void **) &plan->steps))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid field path \"%s\"", o->field)));
 			plan->key = add_key(dec, plan->steps[0].key);
 			plan->wants_json = (o->typid == JSONOID || o->typid == JSONBOID);
+			plan->wants_jsonb = (o->typid == JSONBOID);
 			getTypeInputInfo(o->typid, &func, &plan->typioparam);
 			fmgr_info(func, &plan->in_func);
 			continue;
@@ -295,13 +343,15 @@ trail_decoder_create(int noutputs, const TrailOutput *outputs)
 		for (level = 1; dec->needed[i] && level < trail_columns[i].depth; level++)
 			dec->column_nest[i][level] = nested_for(dec, &trail_columns[i], level);
 	}
-	dec->key_category = dec->key_insight = dec->key_event_type = -1;
+	dec->key_insight = dec->key_event_type = -1;
 	dec->key_management = dec->key_source = dec->key_name = -1;
+	/* checked on every record, whatever the query uses */
+	dec->key_time = add_key(dec, "eventTime");
+	dec->key_category = add_key(dec, "eventCategory");
 	if (dec->needed[TRAIL_COL_EVENT_CATEGORY])
 	{
 		Oid			category_type = trail_category_type();
 
-		dec->key_category = add_key(dec, "eventCategory");
 		dec->key_insight = add_key(dec, "insightDetails");
 		dec->key_event_type = add_key(dec, "eventType");
 		dec->key_management = add_key(dec, "managementEvent");
@@ -313,6 +363,7 @@ trail_decoder_create(int noutputs, const TrailOutput *outputs)
 									CStringGetDatum(category_labels[i]),
 									ObjectIdGetDatum(category_type));
 	}
+	finish_keys(dec);
 	return dec;
 }
 
@@ -335,21 +386,73 @@ wrong_type(TrailError *err, const char *field, const char *expected,
 #define STR_PTR(v) ((v).ptr + 1)
 #define STR_LEN(v) ((v).len - 2)
 
+/*
+ * The UTF-8 text of a string slice, unescaped when it has escapes (not
+ * NUL-terminated); for values that are parsed or compared, never stored.
+ */
+static const char *
+plain_text(TrailSlice v, int *len)
+{
+	int			replaced;
+
+	if (memchr(STR_PTR(v), '\\', STR_LEN(v)) == NULL)
+	{
+		*len = STR_LEN(v);
+		return STR_PTR(v);
+	}
+	return trail_json_unescape(v, len, &replaced);
+}
+
+/* is v a string whose text is lit? */
 static bool
 string_equals(TrailSlice v, const char *lit)
 {
 	int			len = strlen(lit);
+	const char *text;
+	int			textlen;
 
-	return v.type == TRAIL_JSON_STRING && STR_LEN(v) == len &&
-		memcmp(STR_PTR(v), lit, len) == 0;
+	if (v.type != TRAIL_JSON_STRING)
+		return false;
+	if (STR_LEN(v) == len && memcmp(STR_PTR(v), lit, len) == 0)
+		return true;
+	if (STR_LEN(v) <= len)
+		return false;			/* escapes only make text shorter */
+	text = plain_text(v, &textlen);
+	return textlen == len && memcmp(text, lit, len) == 0;
 }
 
 /*
- * The text of a string slice, unescaped, in the server encoding; *len gets
- * its length.
+ * UTF-8 text -> the server encoding, or false with err filled when it
+ * holds a character the encoding lacks.  *s stays NUL-terminated if it was.
  */
-static char *
-string_text(TrailDecoder *dec, TrailSlice v, int flags, int *len)
+static bool
+to_server(TrailDecoder *dec, const char *field, char **s, int *len,
+		  TrailError *err)
+{
+	int			bad_at;
+	char	   *conv;
+
+	if (!dec->convert_encoding)
+		return true;
+	conv = trail_utf8_to_server(*s, *len, len, &bad_at);
+	if (conv == NULL)
+	{
+		trail_error_untranslatable(err, *s + bad_at, *len - bad_at);
+		trail_error_detail(err, "The character is in field \"%s\".", field);
+		return false;
+	}
+	*s = conv;
+	return true;
+}
+
+/*
+ * The text of a string slice, unescaped, in the server encoding, as a
+ * palloc'd NUL-terminated string; *len gets its length.  False with err
+ * filled when the server encoding lacks one of its characters.
+ */
+static bool
+string_text(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
+			char **result, int *len, TrailError *err)
 {
 	char	   *s;
 	int			replaced = 0;
@@ -366,29 +469,31 @@ string_text(TrailDecoder *dec, TrailSlice v, int flags, int *len)
 		s = trail_json_unescape(v, len, &replaced);
 		dec->replaced += replaced;
 	}
-	if (dec->convert_encoding && (flags & TRAIL_JSON_NON_ASCII))
-	{
-		char	   *conv = pg_any_to_server(s, *len, PG_UTF8);
-
-		if (conv != s)
-		{
-			s = conv;
-			*len = strlen(s);
-		}
-	}
-	return s;
+	/* NON_ASCII covers \u escapes of non-ASCII characters too */
+	if ((flags & TRAIL_JSON_NON_ASCII) &&
+		!to_server(dec, field, &s, len, err))
+		return false;
+	*result = s;
+	return true;
 }
 
-static Datum
-text_value(TrailDecoder *dec, TrailSlice v, int flags)
+static bool
+text_value(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
+		   Datum *value, TrailError *err)
 {
 	int			len;
 	char	   *s;
 
-	if (!dec->convert_encoding && memchr(STR_PTR(v), '\\', STR_LEN(v)) == NULL)
-		return PointerGetDatum(cstring_to_text_with_len(STR_PTR(v), STR_LEN(v)));
-	s = string_text(dec, v, flags, &len);
-	return PointerGetDatum(cstring_to_text_with_len(s, len));
+	if ((!dec->convert_encoding || !(flags & TRAIL_JSON_NON_ASCII)) &&
+		memchr(STR_PTR(v), '\\', STR_LEN(v)) == NULL)
+	{
+		*value = PointerGetDatum(cstring_to_text_with_len(STR_PTR(v), STR_LEN(v)));
+		return true;
+	}
+	if (!string_text(dec, field, v, flags, &s, &len, err))
+		return false;
+	*value = PointerGetDatum(cstring_to_text_with_len(s, len));
+	return true;
 }
 
 static bool
@@ -396,6 +501,7 @@ jsonb_value(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
 			Datum *value, TrailError *err)
 {
 	int			replaced;
+	bool		ok;
 
 	if (flags & TRAIL_JSON_HUGE_NUMBER)
 	{
@@ -411,16 +517,21 @@ jsonb_value(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
 			return false;
 		}
 	}
-	*value = trail_jsonb_from_slice(v, dec->convert_encoding &&
-									(flags & TRAIL_JSON_NON_ASCII), &replaced);
+	ok = trail_jsonb_from_slice(v, dec->convert_encoding &&
+								(flags & TRAIL_JSON_NON_ASCII), &replaced,
+								value, err);
 	dec->replaced += replaced;
-	return true;
+	if (!ok)
+		trail_error_detail(err, "The character is in field \"%s\".", field);
+	return ok;
 }
 
 static bool
 bool_value(const char *field, TrailSlice v, Datum *value, TrailError *err)
 {
 	int			b;
+	const char *text;
+	int			len;
 
 	if (v.type == TRAIL_JSON_TRUE || v.type == TRAIL_JSON_FALSE)
 	{
@@ -432,7 +543,8 @@ bool_value(const char *field, TrailSlice v, Datum *value, TrailError *err)
 		wrong_type(err, field, "a boolean", v);
 		return false;
 	}
-	b = trail_parse_bool_text(STR_PTR(v), STR_LEN(v));
+	text = plain_text(v, &len);
+	b = trail_parse_bool_text(text, len);
 	if (b < 0)
 	{
 		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
@@ -451,7 +563,12 @@ time_value(const char *field, TrailSlice v, Datum *value, TrailError *err)
 	bool		ok;
 
 	if (v.type == TRAIL_JSON_STRING)
-		ok = trail_parse_timestamp(STR_PTR(v), STR_LEN(v), &ts);
+	{
+		int			len;
+		const char *text = plain_text(v, &len);
+
+		ok = trail_parse_timestamp(text, len, &ts);
+	}
 	else if (v.type == TRAIL_JSON_NUMBER)
 		ok = trail_parse_epoch(v.ptr, v.len, &ts);
 	else
@@ -536,7 +653,7 @@ derive_category(TrailSlice v, TrailSlice type, TrailSlice insight,
 		trail_error_set(err, ERRCODE_INVALID_TEXT_REPRESENTATION,
 						"unknown eventCategory %.*s", Min(v.len, 64), v.ptr);
 		trail_error_detail(err, "trail knows the categories Management, Data, Insight and NetworkActivity.");
-		trail_error_hint(err, "A newer version of trail may know this category; meanwhile read the raw column or skip these records with on_error 'skip'.");
+		trail_error_hint(err, "A newer version of trail may know this category; meanwhile skip these records with on_error 'skip' (its WARNING names them).");
 		return -1;
 	}
 	if (v.type != TRAIL_JSON_NONE && v.type != TRAIL_JSON_NULL)
@@ -623,8 +740,19 @@ nested_for(TrailDecoder *dec, const TrailColumn *col, int level)
 		if (j == level)
 			return i;
 	}
-	if (dec->nnested >= MAX_NESTED)
-		elog(ERROR, "trail: too many nested objects");
+	if (dec->nnested >= dec->maxnested)
+	{
+		dec->maxnested = Max(4, dec->maxnested * 2);
+		if (dec->nested == NULL)
+			dec->nested = palloc0(sizeof(NestedObject) * dec->maxnested);
+		else
+		{
+			dec->nested = repalloc(dec->nested,
+								   sizeof(NestedObject) * dec->maxnested);
+			memset(&dec->nested[dec->nnested], 0,
+				   sizeof(NestedObject) * (dec->maxnested - dec->nnested));
+		}
+	}
 	dec->nested[dec->nnested].depth = level;
 	dec->nested[dec->nnested].path = col->path;
 	return dec->nnested++;
@@ -684,6 +812,67 @@ nested_value(TrailDecoder *dec, int column, TrailSlice *result,
 }
 
 /*
+ * Every record's eventTime and eventCategory are checked, whatever the
+ * query uses: a count(*) and a GROUP BY date(event_time) or category must
+ * count the same records (README, "Values are checked").  Columns that are
+ * built are checked when they are.
+ */
+static bool
+check_always(TrailDecoder *dec, TrailSlice time, TrailSlice category,
+			 TrailError *err)
+{
+	if (!dec->needed[TRAIL_COL_EVENT_TIME] &&
+		time.type != TRAIL_JSON_NONE && time.type != TRAIL_JSON_NULL)
+	{
+		Datum		ts;
+
+		if (!time_value("eventTime", time, &ts, err))
+			return false;
+	}
+	if (!dec->needed[TRAIL_COL_EVENT_CATEGORY] &&
+		category.type != TRAIL_JSON_NONE && category.type != TRAIL_JSON_NULL &&
+		derive_category(category, category, category, category, category,
+						category, err) < 0)
+		return false;
+	return true;
+}
+
+/*
+ * The same checks for a record no value is built from (count(*)): the two
+ * keys are looked up directly, from the end since the last one wins.
+ */
+static bool
+check_record(TrailDecoder *dec, const TrailRecord *rec, TrailError *err)
+{
+	const TrailMemberIndex *members = rec->members;
+	TrailSlice	time = {NULL, 0, TRAIL_JSON_NONE};
+	TrailSlice	category = {NULL, 0, TRAIL_JSON_NONE};
+	bool		have_time = false;
+	bool		have_category = false;
+	int			i;
+
+	for (i = members->nmembers - 1; i >= 0 && !(have_time && have_category); i--)
+	{
+		const TrailMember *m = &members->members[i];
+
+		/* most keys differ in length: compare bytes only when they do not */
+		if (!m->key_escaped && m->keylen != 9 && m->keylen != 13)
+			continue;
+		if (!have_time && trail_json_key_equals(m, "eventTime", 9))
+		{
+			time = m->value;
+			have_time = true;
+		}
+		else if (!have_category && trail_json_key_equals(m, "eventCategory", 13))
+		{
+			category = m->value;
+			have_category = true;
+		}
+	}
+	return check_always(dec, time, category, err);
+}
+
+/*
  * Fill values[] and isnull[] (indexed by TrailColumnId) for the needed
  * canonical columns of one record.
  */
@@ -703,19 +892,33 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 	for (i = 0; i < members->nmembers; i++)
 	{
 		const TrailMember *m = &members->members[i];
+		const char *key = m->key;
+		int			keylen = m->keylen;
+		char		buf[KEY_BUF_SIZE];
 		int			j;
 
-		if (m->keylen >= MAX_KEY_LEN)
+		/* keys match by their text: "event\u004eame" is eventName */
+		if (m->key_escaped)
+			key = trail_json_key_text(m, keylen <= KEY_BUF_SIZE ? buf :
+									  palloc(keylen), &keylen);
+		if (keylen > dec->maxkeylen)
 			continue;
-		for (j = 0; j < dec->nbylen[m->keylen]; j++)
+		for (j = dec->bylen_first[keylen]; j < dec->bylen_first[keylen + 1]; j++)
 		{
-			int			k = dec->bylen[m->keylen][j];
+			int			k = dec->bykey[j];
 
 			/* the last of duplicate keys wins, as in jsonb */
-			if (trail_json_key_equals(m, dec->keys[k], dec->keylens[k]))
+			if (memcmp(key, dec->keys[k], keylen) == 0)
+			{
 				dec->slots[k] = m->value;
+				break;
+			}
 		}
 	}
+
+	if (!check_always(dec, dec->slots[dec->key_time],
+					  dec->slots[dec->key_category], err))
+		return false;
 
 	for (i = 0; i < TRAIL_NCOLUMNS; i++)
 	{
@@ -742,10 +945,16 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 				isnull[i] = false;
 				continue;
 			case TRAIL_CONV_RAW:
-				if (dec->convert_encoding && (rec->flags & TRAIL_JSON_NON_ASCII))
-					values[i] = CStringGetTextDatum(pg_any_to_server(rec->data, rec->len, PG_UTF8));
-				else
-					values[i] = PointerGetDatum(cstring_to_text_with_len(rec->data, rec->len));
+				{
+					/* escapes stay as written: only raw bytes convert */
+					char	   *s = (char *) rec->data;
+					int			len = rec->len;
+
+					if ((rec->flags & TRAIL_JSON_NON_ASCII) &&
+						!to_server(dec, "raw", &s, &len, err))
+						return false;
+					values[i] = PointerGetDatum(cstring_to_text_with_len(s, len));
+				}
 				isnull[i] = false;
 				continue;
 			case TRAIL_CONV_CATEGORY:
@@ -772,7 +981,7 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 					wrong_type(err, col->field, "a string", v);
 					return false;
 				}
-				values[i] = text_value(dec, v, rec->flags);
+				ok = text_value(dec, col->field, v, rec->flags, &values[i], err);
 				break;
 			case TRAIL_CONV_BOOL:
 				ok = bool_value(col->field, v, &values[i], err);
@@ -788,8 +997,10 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 				}
 				{
 					pg_uuid_t  *uuid = palloc(sizeof(pg_uuid_t));
+					int			len;
+					const char *text = plain_text(v, &len);
 
-					if (!trail_parse_uuid(STR_PTR(v), STR_LEN(v), uuid->data))
+					if (!trail_parse_uuid(text, len, uuid->data))
 					{
 						pfree(uuid);
 						continue;
@@ -805,8 +1016,10 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 				}
 				{
 					bool		null;
+					int			len;
+					const char *text = plain_text(v, &len);
 
-					values[i] = trail_make_inet(STR_PTR(v), STR_LEN(v), &null);
+					values[i] = trail_make_inet(text, len, &null);
 					if (null)
 						continue;
 				}
@@ -858,7 +1071,7 @@ path_value(TrailDecoder *dec, OutputPlan *plan)
  */
 static bool
 field_value(TrailDecoder *dec, OutputPlan *plan, const TrailRecord *rec,
-			Datum *value, bool *isnull)
+			Datum *value, bool *isnull, TrailError *err)
 {
 	TrailSlice	v = path_value(dec, plan);
 	char	   *text;
@@ -867,20 +1080,59 @@ field_value(TrailDecoder *dec, OutputPlan *plan, const TrailRecord *rec,
 	*isnull = true;
 	if (v.type == TRAIL_JSON_NONE || v.type == TRAIL_JSON_NULL)
 		return true;
-	if (v.type == TRAIL_JSON_STRING && !plan->wants_json)
-		text = string_text(dec, v, rec->flags, &len);
-	else if (rec->flags & (TRAIL_JSON_ESC_NUL | TRAIL_JSON_ESC_SURROGATE))
+	if (plan->wants_jsonb)
 	{
-		int			replaced;
-
-		text = trail_json_sanitize(v, &replaced);
-		dec->replaced += replaced;
+		/*
+		 * the same jsonb as jsonb_in would make, but a character the server
+		 * encoding lacks is a soft error (jsonb_in would raise it)
+		 */
+		if (!jsonb_value(dec, plan->field, v, rec->flags, value, err))
+			return false;
+		*isnull = false;
+		return true;
+	}
+	if (v.type == TRAIL_JSON_STRING && !plan->wants_json)
+	{
+		if (!string_text(dec, plan->field, v, rec->flags, &text, &len, err))
+			return false;
 	}
 	else
-		text = pnstrdup(v.ptr, v.len);
+	{
+		/*
+		 * JSON text: escapes stay as written (the input function decodes
+		 * them in the server encoding), raw non-ASCII bytes are converted
+		 */
+		if (rec->flags & (TRAIL_JSON_ESC_NUL | TRAIL_JSON_ESC_SURROGATE))
+		{
+			int			replaced;
+
+			text = trail_json_sanitize(v, &replaced);
+			dec->replaced += replaced;
+		}
+		else
+			text = pnstrdup(v.ptr, v.len);
+		len = v.len;
+		if ((rec->flags & TRAIL_JSON_NON_ASCII) &&
+			!to_server(dec, plan->field, &text, &len, err))
+			return false;
+	}
 	*value = InputFunctionCall(&plan->in_func, text, plan->typioparam,
 							   plan->typmod);
 	*isnull = false;
+	return true;
+}
+
+/* every output NULL (a record no value is built from) */
+static bool
+fill_none(TrailDecoder *dec, Datum *values, bool *isnull)
+{
+	int			i;
+
+	for (i = 0; i < dec->noutputs; i++)
+	{
+		values[i] = (Datum) 0;
+		isnull[i] = true;
+	}
 	return true;
 }
 
@@ -895,8 +1147,9 @@ trail_decode(TrailDecoder *dec, const TrailRecord *rec, const char *source_file,
 {
 	int			i;
 
-	if (dec->noutputs_used > 0 &&
-		!decode_columns(dec, rec, source_file, dec->cvalues, dec->cnull, err))
+	if (dec->noutputs_used == 0)
+		return check_record(dec, rec, err) && fill_none(dec, values, isnull);
+	if (!decode_columns(dec, rec, source_file, dec->cvalues, dec->cnull, err))
 		return false;
 	for (i = 0; i < dec->noutputs; i++)
 	{
@@ -908,7 +1161,10 @@ trail_decode(TrailDecoder *dec, const TrailRecord *rec, const char *source_file,
 			isnull[i] = true;
 		}
 		else if (plan->column == TRAIL_OUTPUT_FIELD)
-			field_value(dec, plan, rec, &values[i], &isnull[i]);
+		{
+			if (!field_value(dec, plan, rec, &values[i], &isnull[i], err))
+				return false;
+		}
 		else if (dec->cnull[plan->column])
 		{
 			values[i] = (Datum) 0;

@@ -153,10 +153,12 @@ raise_flag(TrailScan *scan, int flag, const char *at)
 /*
  * Scan a string whose opening quote is just before p.  Returns the byte
  * after the closing quote, or NULL: out of bytes when scan->error is unset,
- * a syntax error otherwise.
+ * a syntax error otherwise.  *escaped is set when the string holds an
+ * escape (for keys: the index notes it, so that keys without one compare
+ * their bytes).
  */
 static pg_attribute_always_inline const char *
-scan_string(const char *p, const char *end, TrailScan *scan)
+scan_string(const char *p, const char *end, TrailScan *scan, bool *escaped)
 {
 	for (;;)
 	{
@@ -170,6 +172,7 @@ scan_string(const char *p, const char *end, TrailScan *scan)
 			return p + 1;
 		if (c == '\\')
 		{
+			*escaped = true;
 			if (end - p < 2)
 				return NULL;
 			switch (p[1])
@@ -201,6 +204,14 @@ scan_string(const char *p, const char *end, TrailScan *scan)
 							raise_flag(scan, TRAIL_JSON_ESC_NUL, p);
 						else if (cu >= 0xD800 && cu <= 0xDFFF)
 							raise_flag(scan, TRAIL_JSON_ESC_SURROGATE, p);
+
+						/*
+						 * the text holds a non-ASCII character even though
+						 * the bytes are ASCII: conversion to the server
+						 * encoding is keyed on the text
+						 */
+						if (cu >= 0x80)
+							raise_flag(scan, TRAIL_JSON_NON_ASCII, p);
 						p += 6;
 						continue;
 					}
@@ -319,12 +330,37 @@ out_of_bytes:
 	return NULL;
 }
 
-static inline bool
-is_wrapper_key(const char *key, int keylen)
+static char *unescape_into(const char *p, const char *end, char *out,
+						   int *replaced);
+
+/*
+ * "Records", "Events" or "logEvents" (as a static string, so that callers
+ * see the key's text even when it was written with escapes), or NULL.
+ */
+static const char *
+wrapper_key(const char *key, int keylen, bool escaped)
 {
-	return (keylen == 7 && memcmp(key, "Records", 7) == 0) ||
-		(keylen == 6 && memcmp(key, "Events", 6) == 0) ||
-		(keylen == 9 && memcmp(key, "logEvents", 9) == 0);
+	static const char *const wrappers[] = {"Records", "Events", "logEvents"};
+	char		buf[64];
+	int			i;
+
+	if (escaped)
+	{
+		int			replaced;
+
+		/* unescaped text is never longer than its escaped form */
+		if (keylen > (int) sizeof(buf))
+			return NULL;
+		keylen = (int) (unescape_into(key, key + keylen, buf, &replaced) - buf);
+		key = buf;
+	}
+	for (i = 0; i < lengthof(wrappers); i++)
+	{
+		if (keylen == (int) strlen(wrappers[i]) &&
+			memcmp(key, wrappers[i], keylen) == 0)
+			return wrappers[i];
+	}
+	return NULL;
 }
 
 static TrailMember *
@@ -410,7 +446,11 @@ value:
 			}
 			goto value;
 		case '"':
-			p = scan_string(p + 1, end, scan);
+			{
+				bool		escaped = false;
+
+				p = scan_string(p + 1, end, scan, &escaped);
+			}
 			if (p == NULL)
 				goto null_result;
 			vtype = TRAIL_JSON_STRING;
@@ -470,8 +510,9 @@ key:
 	{
 		const char *keystart = p + 1;
 		const char *keyend;
+		bool		key_escaped = false;
 
-		p = scan_string(p + 1, end, scan);
+		p = scan_string(p + 1, end, scan, &key_escaped);
 		if (p == NULL)
 			goto null_result;
 		keyend = p - 1;
@@ -489,12 +530,15 @@ key:
 			goto out_of_bytes;
 		if (depth == 1)
 		{
+			const char *wrapper;
+
 			if (scan->stop_at_wrapper && *p == '[' &&
-				is_wrapper_key(keystart, (int) (keyend - keystart)))
+				(wrapper = wrapper_key(keystart, (int) (keyend - keystart),
+									   key_escaped)) != NULL)
 			{
 				scan->end = p;
-				scan->wrapper_key = keystart;
-				scan->wrapper_keylen = (int) (keyend - keystart);
+				scan->wrapper_key = wrapper;
+				scan->wrapper_keylen = strlen(wrapper);
 				return TRAIL_SCAN_WRAPPER;
 			}
 			if (index)
@@ -502,6 +546,7 @@ key:
 				member = index_add(index);
 				member->key = keystart;
 				member->keylen = (int) (keyend - keystart);
+				member->key_escaped = key_escaped;
 				member->value.ptr = p;
 			}
 		}
@@ -603,28 +648,49 @@ trail_json_members(TrailSlice obj, TrailMemberIndex *index)
 }
 
 /*
+ * The text of a member's key: its bytes when it has no escape, else the
+ * unescaped text in buf (which must hold m->keylen bytes: unescaped text is
+ * never longer).  *len gets its length.
+ */
+const char *
+trail_json_key_text(const TrailMember *m, char *buf, int *len)
+{
+	int			replaced;
+
+	if (!m->key_escaped)
+	{
+		*len = m->keylen;
+		return m->key;
+	}
+	*len = (int) (unescape_into(m->key, m->key + m->keylen, buf, &replaced) - buf);
+	return buf;
+}
+
+/*
  * Does the member's key equal key?  Keys are compared as text, so a key
- * written with escapes still matches.
+ * written with escapes still matches; keys without one (nearly all)
+ * compare their bytes.
  */
 bool
 trail_json_key_equals(const TrailMember *m, const char *key, int keylen)
 {
-	if (m->keylen == keylen && memcmp(m->key, key, keylen) == 0)
-		return true;
-	if (memchr(m->key, '\\', m->keylen) != NULL)
-	{
-		TrailSlice	s;
-		int			len;
-		int			replaced;
-		char	   *text;
+	char		sbuf[256];
+	char	   *buf;
+	const char *text;
+	int			len;
+	bool		result;
 
-		s.ptr = m->key - 1;
-		s.len = m->keylen + 2;
-		s.type = TRAIL_JSON_STRING;
-		text = trail_json_unescape(s, &len, &replaced);
-		return len == keylen && memcmp(text, key, keylen) == 0;
-	}
-	return false;
+	if (!m->key_escaped)
+		return m->keylen == keylen && memcmp(m->key, key, keylen) == 0;
+	/* unescaping never lengthens a key, nor shortens it below a sixth */
+	if (m->keylen < keylen || m->keylen > 6 * keylen)
+		return false;
+	buf = m->keylen <= (int) sizeof(sbuf) ? sbuf : palloc(m->keylen);
+	text = trail_json_key_text(m, buf, &len);
+	result = (len == keylen && memcmp(text, key, keylen) == 0);
+	if (buf != sbuf)
+		pfree(buf);
+	return result;
 }
 
 /*
@@ -701,11 +767,22 @@ put_utf8(char *out, pg_wchar cp)
 char *
 trail_json_unescape(TrailSlice str, int *len, int *replaced)
 {
-	const char *p = str.ptr + 1;
-	const char *end = str.ptr + str.len - 1;
 	char	   *result = palloc(str.len + 1);
-	char	   *out = result;
+	char	   *out;
 
+	out = unescape_into(str.ptr + 1, str.ptr + str.len - 1, result, replaced);
+	*out = '\0';
+	*len = (int) (out - result);
+	return result;
+}
+
+/*
+ * Unescape the validated string bytes p..end into out (which has room for
+ * end - p bytes); returns the end of the output.
+ */
+static char *
+unescape_into(const char *p, const char *end, char *out, int *replaced)
+{
 	*replaced = 0;
 	while (p < end)
 	{
@@ -768,9 +845,7 @@ trail_json_unescape(TrailSlice str, int *len, int *replaced)
 		}
 		p += 2;
 	}
-	*out = '\0';
-	*len = (int) (out - result);
-	return result;
+	return out;
 }
 
 /*

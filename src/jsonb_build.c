@@ -26,6 +26,8 @@ typedef struct BuildState
 	const char *end;
 	bool		convert_encoding;
 	int			replaced;
+	TrailError *err;			/* filled on the first untranslatable character */
+	bool		failed;
 } BuildState;
 
 static const char *
@@ -58,13 +60,18 @@ string_value(BuildState *bs, const char *p, JsonbValue *v)
 	}
 	if (bs->convert_encoding)
 	{
-		char	   *conv = pg_any_to_server(text, len, PG_UTF8);
+		int			bad_at;
+		char	   *conv = trail_utf8_to_server(text, len, &len, &bad_at);
 
-		if (conv != text)
+		if (conv == NULL)
 		{
-			text = conv;
-			len = strlen(conv);
+			/* keep building (the value is thrown away), report the first */
+			if (!bs->failed)
+				trail_error_untranslatable(bs->err, text + bad_at, len - bad_at);
+			bs->failed = true;
 		}
+		else
+			text = conv;
 	}
 	v->type = jbvString;
 	v->val.string.val = text;
@@ -233,18 +240,26 @@ build_value(BuildState *bs, const char *p, JsonbValue *v)
 }
 
 /*
- * The jsonb of a JSON value (an object, array or scalar) that was validated.
+ * The jsonb of a JSON value (an object, array or scalar) that was validated,
+ * into *result.  With convert_encoding, strings (keys too) are converted
+ * from UTF-8 to the server encoding; a character it lacks makes this return
+ * false with err filled.
  */
-Datum
-trail_jsonb_from_slice(TrailSlice value, bool convert_encoding, int *replaced)
+bool
+trail_jsonb_from_slice(TrailSlice value, bool convert_encoding, int *replaced,
+					   Datum *result, TrailError *err)
 {
 	BuildState	bs = {0};
 	JsonbValue	v;
 
 	bs.end = value.ptr + value.len;
 	bs.convert_encoding = convert_encoding;
+	bs.err = err;
 	(void) build_value(&bs, value.ptr, &v);
 	*replaced = bs.replaced;
+	if (bs.failed)
+		return false;
 	/* (a scalar becomes jsonb's one-element "raw scalar" array here) */
-	return JsonbPGetDatum(JsonbValueToJsonb(&v));
+	*result = JsonbPGetDatum(JsonbValueToJsonb(&v));
+	return true;
 }

@@ -637,12 +637,20 @@ trail_prune_describe(List *filters, bool file_level, bool folder_pruning)
 	return buf.len > 0 ? buf.data : NULL;
 }
 
+/*
+ * A qual's value as UTF-8 text: records are compared in UTF-8, whatever the
+ * server encoding.
+ */
 static char *
 value_text(int column, Datum value)
 {
+	char	   *s;
+
 	if (column == TRAIL_COL_EVENT_CATEGORY)
-		return DatumGetCString(DirectFunctionCall1(enum_out, value));
-	return TextDatumGetCString(value);
+		s = DatumGetCString(DirectFunctionCall1(enum_out, value));
+	else
+		s = TextDatumGetCString(value);
+	return pg_server_to_any(s, strlen(s), PG_UTF8);
 }
 
 static void
@@ -1060,9 +1068,28 @@ trail_prune_has_record_tests(TrailPrune *prune)
 }
 
 /*
+ * The text of a string slice, unescaped when it has escapes (not
+ * NUL-terminated unless unescaped), as the decoder reads it.
+ */
+static const char *
+record_string(TrailSlice v, int *len)
+{
+	int			replaced;
+
+	if (memchr(v.ptr + 1, '\\', v.len - 2) == NULL)
+	{
+		*len = v.len - 2;
+		return v.ptr + 1;
+	}
+	return trail_json_unescape(v, len, &replaced);
+}
+
+/*
  * Test a text field of a record against the sets for its column.  Absent
  * or null fails (the column would be NULL, and NULL = x is not true); a
- * value of the wrong type passes, so that decoding reports it.
+ * value of the wrong type passes, so that decoding reports it.  Keys and
+ * values are compared by their unescaped text, the last of duplicate keys
+ * winning, exactly as the decoder reads them.
  */
 static bool
 record_text_passes(TrailPrune *prune, const TrailRecord *rec, int column)
@@ -1105,7 +1132,9 @@ trail_prune_record(void *arg, const TrailRecord *rec)
 		}
 		else if (v.type == TRAIL_JSON_STRING)
 		{
-			int			b = trail_parse_bool_text(v.ptr + 1, v.len - 2);
+			int			len;
+			const char *text = record_string(v, &len);
+			int			b = trail_parse_bool_text(text, len);
 
 			if (b >= 0 && b != prune->read_only)
 				return false;
@@ -1131,12 +1160,22 @@ trail_prune_record(void *arg, const TrailRecord *rec)
 	{
 		TrailSlice	v = trail_json_get(rec->members, "eventTime");
 		TimestampTz ts;
+		const char *text;
+		int			len;
 
 		if (v.type == TRAIL_JSON_NONE || v.type == TRAIL_JSON_NULL)
 			return false;
-		if (v.type == TRAIL_JSON_STRING &&
-			trail_parse_timestamp(v.ptr + 1, v.len - 2, &ts) &&
-			(ts < prune->lo || ts > prune->hi))
+		/* a time that does not parse passes, so that decoding reports it */
+		if (v.type == TRAIL_JSON_STRING)
+		{
+			text = record_string(v, &len);
+			if (trail_parse_timestamp(text, len, &ts) &&
+				(ts < prune->lo || ts > prune->hi))
+				return false;
+		}
+		else if (v.type == TRAIL_JSON_NUMBER &&
+				 trail_parse_epoch(v.ptr, v.len, &ts) &&
+				 (ts < prune->lo || ts > prune->hi))
 			return false;
 	}
 	return true;

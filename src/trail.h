@@ -107,11 +107,16 @@ typedef struct TrailSlice
 	TrailJsonType type;
 } TrailSlice;
 
-/* One member of an object: its key (without quotes, still escaped) and value */
+/*
+ * One member of an object: its key (without quotes, still escaped) and
+ * value.  Keys are matched by their unescaped text (trail_json_key_equals);
+ * key_escaped says whether the bytes differ from the text.
+ */
 typedef struct TrailMember
 {
 	const char *key;
 	int			keylen;
+	bool		key_escaped;	/* the key holds a backslash escape */
 	TrailSlice	value;
 } TrailMember;
 
@@ -128,7 +133,8 @@ typedef struct TrailMemberIndex
 #define TRAIL_JSON_BAD_UTF8			0x0004	/* bytes that are not UTF-8 */
 #define TRAIL_JSON_CONTROL_CHAR		0x0008	/* raw control character in a string */
 #define TRAIL_JSON_HUGE_NUMBER		0x0010	/* a number jsonb cannot hold */
-#define TRAIL_JSON_NON_ASCII		0x0020	/* any byte >= 0x80 */
+#define TRAIL_JSON_NON_ASCII		0x0020	/* non-ASCII text: a byte >= 0x80
+											 * or a \u escape of one */
 
 /* flags that make a value unusable, as opposed to needing care */
 #define TRAIL_JSON_INVALID_FLAGS \
@@ -169,6 +175,7 @@ extern const char *trail_json_skip_ws(const char *p, const char *end);
 extern bool trail_json_members(TrailSlice obj, TrailMemberIndex *index);
 extern TrailSlice trail_json_get(const TrailMemberIndex *index, const char *key);
 extern bool trail_json_key_equals(const TrailMember *m, const char *key, int keylen);
+extern const char *trail_json_key_text(const TrailMember *m, char *buf, int *len);
 extern TrailSlice trail_json_element(TrailSlice array, int n);
 extern const char *trail_json_string_end(const char *p, const char *end,
 										 bool *escaped);
@@ -180,8 +187,9 @@ extern const char *trail_json_type_name(TrailJsonType type);
  * jsonb_build.c: a validated JSON value -> jsonb, without re-lexing
  * ----------------------------------------------------------------
  */
-extern Datum trail_jsonb_from_slice(TrailSlice value, bool convert_encoding,
-									int *replaced);
+extern bool trail_jsonb_from_slice(TrailSlice value, bool convert_encoding,
+								   int *replaced, Datum *result,
+								   TrailError *err);
 
 /* ----------------------------------------------------------------
  * record_stream.c: the records inside a byte stream
@@ -319,6 +327,9 @@ extern bool trail_parse_epoch(const char *s, int len, TimestampTz *result);
 extern bool trail_parse_uuid(const char *s, int len, unsigned char *result);
 extern Datum trail_make_inet(const char *s, int len, bool *isnull);
 extern int	trail_parse_bool_text(const char *s, int len);
+extern char *trail_utf8_to_server(const char *s, int len, int *outlen,
+								  int *bad_at);
+extern void trail_error_untranslatable(TrailError *err, const char *s, int len);
 
 /* ----------------------------------------------------------------
  * decode.c: record -> values of trail.event columns
