@@ -110,7 +110,7 @@ struct TrailPrune
 
 	/*
 	 * Pruning by account, region and category folder trusts that a file's
-	 * records belong to its folder.  When it prunes, records are checked
+	 * records belong to its folder.  While it may, records are checked
 	 * against their file's folder, and the first one that contradicts it is
 	 * reported (once per scan).
 	 */
@@ -931,10 +931,12 @@ trail_prune_begin(List *filters, List *values, ExprContext *econtext,
 		}
 		prune_add(prune, f, value, isnull);
 	}
-	prune->check_folders = folder_pruning &&
-		(has_set(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID) ||
-		 has_set(prune, TRAIL_COL_AWS_REGION) ||
-		 has_set(prune, TRAIL_COL_EVENT_CATEGORY));
+	/*
+	 * While folders are trusted, every scan checks that its records belong
+	 * to their files' folders, so that a tree where they do not is found
+	 * by any query, not only by one that pruning then gets wrong.
+	 */
+	prune->check_folders = folder_pruning;
 	return prune;
 }
 
@@ -1199,8 +1201,8 @@ record_member_text(const TrailRecord *rec, const char *key)
 
 /*
  * Warn (once per scan) when a record does not belong to the folder its file
- * is in, for the folder levels the quals pruned by: files pruned by their
- * folder may then hold rows the query asked for.
+ * is in: pruning by folder may then skip files that hold rows a query asks
+ * for.
  */
 static void
 check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
@@ -1219,21 +1221,19 @@ check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
 	if (prune->folder.kind == TRAIL_KIND_NONE)
 		return;
 
-	if (has_set(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID) &&
-		(value = record_member_text(rec, "recipientAccountId")) != NULL &&
+	if ((value = record_member_text(rec, "recipientAccountId")) != NULL &&
 		strcmp(value, prune->folder.account_id) != 0)
 	{
 		field = "recipientAccountId";
 		expected = psprintf("account \"%s\"", prune->folder.account_id);
 	}
-	else if (has_set(prune, TRAIL_COL_AWS_REGION) &&
-			 (value = record_member_text(rec, "awsRegion")) != NULL &&
+	else if ((value = record_member_text(rec, "awsRegion")) != NULL &&
 			 strcmp(value, prune->folder.region) != 0)
 	{
 		field = "awsRegion";
 		expected = psprintf("region \"%s\"", prune->folder.region);
 	}
-	else if (has_set(prune, TRAIL_COL_EVENT_CATEGORY))
+	else
 	{
 		TrailError	err = {0};
 		int			c = trail_record_category(rec->members, &err);

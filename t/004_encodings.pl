@@ -1,4 +1,4 @@
-# t/003_encodings.pl — values in databases whose encoding is not UTF-8.
+# t/004_encodings.pl — values in databases whose encoding is not UTF-8.
 #
 # CloudTrail files are UTF-8; characters come as raw bytes or as \uXXXX
 # escapes.  In a LATIN1 and an EUC_JP database every column that holds

@@ -1,4 +1,4 @@
-# t/005_coverage.pl — how much of real activity trail.resources() can name:
+# t/007_coverage.pl — how much of real activity trail.resources() can name:
 # the share of management write events in the shared corpus's real records
 # (../shared/corpus/real-records.jsonl) for which trail.resources() yields
 # at least one resource, overall and over the 100 most frequent write APIs,
