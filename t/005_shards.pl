@@ -246,6 +246,9 @@ my @queries = (
 	  FROM audit.events
 	  WHERE event_time >= '2025-03-05' AND event_time < '2025-03-06'
 	  GROUP BY 1, 2 ORDER BY 1, 2},
+	q{SELECT recipient_account_id, event_name, count(*) FROM audit.events
+	  WHERE NOT read_only AND event_time >= (SELECT timestamptz '2025-03-06' - interval '12 hours')
+	  GROUP BY 1, 2 ORDER BY 1, 2},
 	q{SELECT event_name, count(*), count(DISTINCT user_arn)
 	  FROM audit.events WHERE recipient_account_id = '777788889999'
 	  GROUP BY 1 ORDER BY 1},
@@ -306,6 +309,22 @@ like($plan,
 	qr/^Foreign Scan\n.*Relations: Aggregate on \(audit\.events_node2 events\)\n.*Remote SQL: .*WHERE \(\(recipient_account_id = '777788889999'\)\) GROUP BY 1, 2$/s,
 	'EXPLAIN: one account is one node, the qual and the GROUP BY sent there');
 unlike($plan, qr/node1/, 'EXPLAIN: the other node is not scanned');
+
+# a window computed on the coordinator is sent as a parameter when it is a
+# scalar subquery; postgres_fdw does not send now() or other functions that
+# are not immutable
+$plan = $coord->safe_psql('postgres', q{EXPLAIN (VERBOSE, COSTS OFF)
+	SELECT recipient_account_id, count(*) FROM audit.events
+	WHERE event_time > (SELECT now() - interval '1 day') GROUP BY 1});
+note $plan;
+is(() = $plan =~ /Remote SQL: SELECT recipient_account_id, count\(\*\) FROM audit\.events WHERE \(\(event_time > \$1::timestamp with time zone\)\) GROUP BY 1/g,
+	2, 'EXPLAIN: a window as a scalar subquery is sent to the nodes');
+$plan = $coord->safe_psql('postgres', q{EXPLAIN (VERBOSE, COSTS OFF)
+	SELECT recipient_account_id, count(*) FROM audit.events
+	WHERE event_time > now() - interval '1 day' GROUP BY 1});
+note $plan;
+like($plan, qr/Filter: \(events\.event_time > \(now\(\) - '1 day'::interval\)\)/,
+	'EXPLAIN: now() itself stays on the coordinator');
 $plan = $node2->safe_psql('postgres', q{EXPLAIN
 	SELECT event_name, count(*) FROM audit.events
 	WHERE recipient_account_id = '777788889999' AND event_time >= '2025-03-06'
@@ -372,6 +391,7 @@ $node2->stop;
 	'SELECT recipient_account_id, count(*) FROM audit.events GROUP BY 1');
 isnt($rc, 0, 'with node2 down, a query over every node fails');
 is($out, '', 'and returns no rows');
+note $err;
 like($err, qr/ERROR:  could not connect to server "node2"/,
 	'the error names the node');
 is( $coord->safe_psql('postgres',
