@@ -135,6 +135,17 @@ BEGIN
                   HINT = 'Name the table on the node as schema.table, for example audit.events.';
     END IF;
 
+    -- postgres_fdw sends quals on trail's types (event_category = 'Data')
+    -- only to servers that list the extension
+    IF NOT EXISTS (SELECT FROM pg_foreign_server s, unnest(s.srvoptions) o
+                   WHERE s.srvname = server AND o LIKE 'extensions=%'
+                     AND 'trail' = ANY (SELECT btrim(e)
+                                        FROM regexp_split_to_table(substr(o, 12), ',') e)) THEN
+        RAISE NOTICE 'server "%" does not list the extension trail in its option "extensions"', server
+            USING DETAIL = 'postgres_fdw then checks quals on trail''s types, such as event_category = ''Data'', on the coordinator, on every event the node sends.',
+                  HINT = format('Add it: ALTER SERVER %I OPTIONS (ADD extensions %L).', server, 'trail');
+    END IF;
+
     part := format('%I.%I', nsp, left(rel || '_' || server, 63));
     -- async_capable: the nodes of one query scan at once (an Async Append);
     -- fetch_size: the rows of a query that does not aggregate come in large

@@ -154,12 +154,13 @@ like($err, qr/ERROR:  extension "postgres_fdw" is not installed\n.*HINT:  .*CREA
 	'without postgres_fdw: an error that says so, with a hint');
 
 my $setup = sub {
-	my ($node, $name) = @_;
+	my ($node, $name, $options) = @_;
 	my $host = $node->host;
 	my $port = $node->port;
+	$options //= ", extensions 'trail'";
 	return qq{
 		CREATE SERVER $name FOREIGN DATA WRAPPER postgres_fdw
-		  OPTIONS (host '$host', port '$port', dbname 'postgres');
+		  OPTIONS (host '$host', port '$port', dbname 'postgres'$options);
 		CREATE USER MAPPING FOR CURRENT_USER SERVER $name
 		  OPTIONS (user 'trail_reader');
 	};
@@ -310,6 +311,15 @@ like($plan,
 	'EXPLAIN: one account is one node, the qual and the GROUP BY sent there');
 unlike($plan, qr/node1/, 'EXPLAIN: the other node is not scanned');
 
+# the views: quals on trail's types are sent to servers that list the
+# extension (the read and write views' IS TRUE / IS FALSE are not sent by
+# PostgreSQL 15's postgres_fdw: they are checked on the coordinator)
+$plan = $coord->safe_psql('postgres', q{EXPLAIN (VERBOSE, COSTS OFF)
+	SELECT recipient_account_id, count(*) FROM audit.data_events GROUP BY 1});
+note $plan;
+is(() = $plan =~ /Remote SQL: SELECT recipient_account_id, count\(\*\) FROM audit\.events WHERE \(\(event_category = 'Data'\)\) GROUP BY 1/g,
+	2, 'EXPLAIN: a category view is sent to the nodes, with its GROUP BY');
+
 # a window computed on the coordinator is sent as a parameter when it is a
 # scalar subquery; postgres_fdw does not send now() or other functions that
 # are not immutable
@@ -368,9 +378,13 @@ $holder{'999900001111'} = 'node3';
 my @recs = map { record('999900001111', 'us-east-1', "2025-03-05T10:00:0${_}Z") } 0 .. 4;
 write_file("$dir/node3", '999900001111', 'us-east-1', 5, 10, @recs);
 my $node3 = trail_node('node3', "$dir/node3");
-$coord->safe_psql('postgres', $setup->($node3, 'node3') . q{
+($rc, $out, $err) = $coord->psql('postgres', $setup->($node3, 'node3', '') . q{
 	SELECT trail.add_shard('audit.events', 'node3', '{999900001111}');
 });
+is($out, 'audit.events_node3', 'trail.add_shard makes a partition for node3');
+like($err,
+	qr/NOTICE:  server "node3" does not list the extension trail in its option "extensions"\n.*HINT:  Add it: ALTER SERVER node3 OPTIONS \(ADD extensions 'trail'\)\./s,
+	'trail.add_shard says when a server does not list trail among its extensions');
 is( $coord->safe_psql('postgres',
 		q{SELECT recipient_account_id, count(*) FROM audit.events
 		  WHERE recipient_account_id IN ('777788889999', '999900001111') GROUP BY 1 ORDER BY 1}),
