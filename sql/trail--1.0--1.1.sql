@@ -101,11 +101,22 @@ BEGIN
                   HINT = 'A shard is a node reached through postgres_fdw.';
     END IF;
 
+    -- the table on the node: by default the same name as on the coordinator
+    remote := CASE WHEN remote_table IS NULL THEN ARRAY[nsp, rel]
+                   ELSE parse_ident(remote_table) END;
+    IF cardinality(remote) <> 2 THEN
+        RAISE EXCEPTION 'remote table "%" must be schema-qualified', remote_table
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Name the table on the node as schema.table, for example audit.events.';
+    END IF;
+
     IF EXISTS (SELECT FROM @extschema@.shards(events) s
-               WHERE s.server = add_shard.server) THEN
-        RAISE EXCEPTION 'server "%" already holds a partition of "%"', server, events
+               WHERE s.server = add_shard.server
+                 AND s.remote_table = format('%I.%I', remote[1], remote[2])) THEN
+        RAISE EXCEPTION 'a partition of "%" already reads table %.% on server "%"',
+                        events, remote[1], remote[2], server
             USING ERRCODE = 'duplicate_object',
-                  DETAIL = 'A partition is the whole table of events on its node, so a second one on the same server would return its rows twice.',
+                  DETAIL = 'A partition reads the whole table on its node, so a second one over the same table would return its rows twice.',
                   HINT = 'To change the accounts of a node, drop its partition and add it again with the new list.';
     END IF;
 
@@ -126,15 +137,6 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    -- the table on the node: by default the same name as on the coordinator
-    remote := CASE WHEN remote_table IS NULL THEN ARRAY[nsp, rel]
-                   ELSE parse_ident(remote_table) END;
-    IF cardinality(remote) <> 2 THEN
-        RAISE EXCEPTION 'remote table "%" must be schema-qualified', remote_table
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Name the table on the node as schema.table, for example audit.events.';
-    END IF;
-
     -- postgres_fdw sends quals on trail's types (event_category = 'Data')
     -- only to servers that list the extension
     IF NOT EXISTS (SELECT FROM pg_foreign_server s, unnest(s.srvoptions) o
@@ -146,7 +148,13 @@ BEGIN
                   HINT = format('Add it: ALTER SERVER %I OPTIONS (ADD extensions %L).', server, 'trail');
     END IF;
 
-    part := format('%I.%I', nsp, left(rel || '_' || server, 63));
+    -- <table>_<server>, or <table>_<server>_<schema>_<table> for a second
+    -- table of the same node
+    part := left(rel || '_' || server, 63);
+    IF to_regclass(format('%I.%I', nsp, part)) IS NOT NULL THEN
+        part := left(rel || '_' || server || '_' || remote[1] || '_' || remote[2], 63);
+    END IF;
+    part := format('%I.%I', nsp, part);
     -- async_capable: the nodes of one query scan at once (an Async Append);
     -- fetch_size: the rows of a query that does not aggregate come in large
     -- batches

@@ -392,9 +392,27 @@ is( $coord->safe_psql('postgres',
 	'trail.add_shard: the new node answers for its account');
 ($rc, $out, $err) = $coord->psql('postgres',
 	q{SELECT trail.add_shard('audit.events', 'node3', '{123456789012}')});
-like($err, qr/ERROR:  server "node3" already holds a partition of "audit\.events"/,
-	'a second partition on the same node is refused');
-$coord->safe_psql('postgres', 'DROP FOREIGN TABLE audit.events_node3');
+like($err, qr/ERROR:  a partition of "audit\.events" already reads table audit\.events on server "node3"/,
+	'a second partition over the same table of a node is refused');
+# a node may hold a second table, with a partition of its own
+@recs = map { record('999900002222', 'us-east-1', "2025-03-05T11:00:0${_}Z") } 0 .. 2;
+write_file("$dir/node3b", '999900002222', 'us-east-1', 5, 11, @recs);
+$node3->safe_psql('postgres', qq{
+	CREATE SCHEMA b;
+	IMPORT FOREIGN SCHEMA trail FROM SERVER cloudtrail INTO b
+	  OPTIONS (location '$dir/node3b/AWSLogs');
+	GRANT USAGE ON SCHEMA b TO trail_reader;
+	GRANT SELECT ON b.events TO trail_reader;
+});
+is( $coord->safe_psql('postgres', q{
+		SELECT trail.add_shard('audit.events', 'node3', '{999900002222}',
+		                       remote_table => 'b.events');
+		SELECT recipient_account_id, count(*) FROM audit.events
+		WHERE recipient_account_id LIKE '9999%' GROUP BY 1 ORDER BY 1}),
+	"audit.events_node3_b_events\n999900001111|5\n999900002222|3",
+	'a second table on node3 gets a partition of its own');
+$coord->safe_psql('postgres',
+	'DROP FOREIGN TABLE audit.events_node3, audit.events_node3_b_events');
 $node3->stop;
 
 # ---------------------------------------------------------------------------
