@@ -6,6 +6,50 @@
 \echo Use "ALTER EXTENSION trail UPDATE TO '1.1'" to load this file. \quit
 
 -- ----------------------------------------------------------------------
+-- The standard views: read_events and write_events test read_only and
+-- NOT read_only (the same rows as IS TRUE / IS FALSE), which postgres_fdw
+-- sends to the nodes of a sharded trail
+-- ----------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION @extschema@.create_views(events regclass)
+RETURNS SETOF regclass
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    nsp name;
+    rel name;
+    v record;
+BEGIN
+    SELECT n.nspname, c.relname INTO nsp, rel
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.oid = events;
+
+    FOR v IN
+        SELECT * FROM (VALUES
+            ('management_events', $q$event_category = 'Management'$q$,
+             'Management events: operations on resources (control plane)'),
+            ('data_events', $q$event_category = 'Data'$q$,
+             'Data events: operations on or in a resource (data plane), such as S3 object reads and writes'),
+            ('insight_events', $q$event_category = 'Insight'$q$,
+             'CloudTrail Insights events: unusual API call or error rates'),
+            ('network_activity_events', $q$event_category = 'NetworkActivity'$q$,
+             'Network activity events: calls through VPC endpoints'),
+            ('read_events', $q$read_only$q$,
+             'Events of read-only calls (readOnly true); events without readOnly are in neither read_events nor write_events'),
+            ('write_events', $q$NOT read_only$q$,
+             'Events of calls that may change something (readOnly false); events without readOnly are in neither read_events nor write_events')
+        ) AS t(name, cond, note)
+    LOOP
+        EXECUTE format('CREATE VIEW %I.%I AS SELECT * FROM %I.%I WHERE %s',
+                       nsp, v.name, nsp, rel, v.cond);
+        EXECUTE format('COMMENT ON VIEW %I.%I IS %L', nsp, v.name, v.note);
+        RETURN NEXT format('%I.%I', nsp, v.name)::regclass;
+    END LOOP;
+END
+$$;
+
+
+-- ----------------------------------------------------------------------
 -- Who and what: ARNs taken apart, and the resources an event names
 -- ----------------------------------------------------------------------
 
