@@ -53,6 +53,7 @@ REGRESS = \
 	fdw_parallel \
 	views \
 	who_what \
+	actors \
 	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail

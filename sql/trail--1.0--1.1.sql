@@ -50,6 +50,52 @@ $$;
 
 
 -- ----------------------------------------------------------------------
+-- Who acted: new columns at the end of trail.event, and the readers that
+-- return them (new C symbols: the 1.0 ones keep returning 1.0's rows)
+-- ----------------------------------------------------------------------
+
+ALTER TYPE @extschema@.event
+    ADD ATTRIBUTE actor text,
+    ADD ATTRIBUTE actor_type text,
+    ADD ATTRIBUTE actor_account text,
+    ADD ATTRIBUTE session_name text,
+    ADD ATTRIBUTE source_identity text,
+    ADD ATTRIBUTE on_behalf_of jsonb,
+    ADD ATTRIBUTE in_scope_of jsonb,
+    ADD ATTRIBUTE identity_provider text,
+    ADD ATTRIBUTE event_context jsonb;
+
+CREATE OR REPLACE FUNCTION @extschema@.read(location text,
+                                            recursive boolean DEFAULT true,
+                                            on_error text DEFAULT 'stop')
+RETURNS SETOF @extschema@.event
+AS 'MODULE_PATHNAME', 'trail_read_1_1'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED ROWS 10000
+SUPPORT @extschema@.reader_support;
+
+CREATE OR REPLACE FUNCTION @extschema@.parse(document text)
+RETURNS SETOF @extschema@.event
+AS 'MODULE_PATHNAME', 'trail_parse_text_1_1'
+LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 100
+SUPPORT @extschema@.reader_support;
+
+CREATE OR REPLACE FUNCTION @extschema@.parse(document bytea)
+RETURNS SETOF @extschema@.event
+AS 'MODULE_PATHNAME', 'trail_parse_bytea_1_1'
+LANGUAGE C STRICT STABLE PARALLEL SAFE ROWS 100
+SUPPORT @extschema@.reader_support;
+
+COMMENT ON COLUMN @extschema@.event.actor IS 'who acted, one stable identity whatever the identity type: the role ARN for assumed roles, the user ARN for IAM users, the service for AWS services, the Identity Center user, ...';
+COMMENT ON COLUMN @extschema@.event.actor_type IS 'what actor is: Role, IAMUser, Root, AWSService, IdentityCenterUser, ...';
+COMMENT ON COLUMN @extschema@.event.actor_account IS 'the account the actor belongs to';
+COMMENT ON COLUMN @extschema@.event.session_name IS 'for assumed roles, the session name (alice in assumed-role/Admin/alice)';
+COMMENT ON COLUMN @extschema@.event.source_identity IS 'userIdentity.sessionContext.sourceIdentity: kept through role chaining';
+COMMENT ON COLUMN @extschema@.event.on_behalf_of IS 'userIdentity.onBehalfOf: the Identity Center user a call was made for';
+COMMENT ON COLUMN @extschema@.event.in_scope_of IS 'userIdentity.inScopeOf: the service resource the credentials were issued in scope of';
+COMMENT ON COLUMN @extschema@.event.identity_provider IS 'userIdentity.identityProvider: for SAML and web identity users';
+COMMENT ON COLUMN @extschema@.event.event_context IS 'eventContext: request and tag context (CloudTrail Lake enriched events)';
+
+-- ----------------------------------------------------------------------
 -- Who and what: ARNs taken apart, and the resources an event names
 -- ----------------------------------------------------------------------
 

@@ -3,8 +3,9 @@
  * columns.c
  *	  The columns of trail.event: their names, the CloudTrail field each
  *	  comes from and how its value is made.  The order is the order of the
- *	  composite type in sql/trail--1.0.sql; callers match columns by name,
- *	  so a column list in another order (a foreign table) works too.
+ *	  composite type: sql/trail--1.0.sql, then the columns the upgrade
+ *	  scripts add at the end; callers match columns by name, so a column
+ *	  list in another order (a foreign table) works too.
  *
  *-------------------------------------------------------------------------
  */
@@ -68,6 +69,18 @@ const TrailColumn trail_columns[TRAIL_NCOLUMNS] = {
 	META("source_file", TRAIL_CONV_SOURCE_FILE),
 	META("record_index", TRAIL_CONV_RECORD_INDEX),
 	META("raw", TRAIL_CONV_RAW),
+	/* added in 1.1 */
+	COL("actor", "userIdentity", TRAIL_CONV_ACTOR, "userIdentity"),
+	COL("actor_type", "userIdentity", TRAIL_CONV_ACTOR_TYPE, "userIdentity"),
+	COL("actor_account", "userIdentity", TRAIL_CONV_ACTOR_ACCOUNT, "userIdentity"),
+	COL("session_name", "userIdentity", TRAIL_CONV_SESSION_NAME, "userIdentity"),
+	COL("source_identity", "userIdentity.sessionContext.sourceIdentity", TRAIL_CONV_TEXT,
+		"userIdentity", "sessionContext", "sourceIdentity"),
+	COL("on_behalf_of", "userIdentity.onBehalfOf", TRAIL_CONV_JSONB, "userIdentity", "onBehalfOf"),
+	COL("in_scope_of", "userIdentity.inScopeOf", TRAIL_CONV_JSONB, "userIdentity", "inScopeOf"),
+	COL("identity_provider", "userIdentity.identityProvider", TRAIL_CONV_TEXT,
+		"userIdentity", "identityProvider"),
+	COL("event_context", "eventContext", TRAIL_CONV_JSONB, "eventContext"),
 };
 
 /*

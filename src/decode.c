@@ -88,6 +88,10 @@ struct TrailDecoder
 	bool		convert_encoding;	/* server encoding is not UTF-8 */
 	Datum		categories[NUM_CATEGORIES];
 
+	/* the actor columns of the current record, made once for all four */
+	bool		actor_valid;
+	TrailActor	actor;
+
 	/*
 	 * The top-level keys we look at (their text, unescaped), and where each
 	 * record put them.  bykey[bylen_first[n] .. bylen_first[n + 1] - 1] are
@@ -189,6 +193,10 @@ trail_column_type(int column)
 	{
 		case TRAIL_CONV_TEXT:
 		case TRAIL_CONV_SOURCE_FILE:
+		case TRAIL_CONV_ACTOR:
+		case TRAIL_CONV_ACTOR_TYPE:
+		case TRAIL_CONV_ACTOR_ACCOUNT:
+		case TRAIL_CONV_SESSION_NAME:
 			return TEXTOID;
 		case TRAIL_CONV_BOOL:
 			return BOOLOID;
@@ -873,6 +881,52 @@ check_record(TrailDecoder *dec, const TrailRecord *rec, TrailError *err)
 }
 
 /*
+ * One of the actor columns (actor.c derives them from userIdentity, once
+ * per record for all four), as text in the server encoding.
+ */
+static bool
+actor_value(TrailDecoder *dec, int column, TrailSlice ui, Datum *value,
+			bool *isnull, TrailError *err)
+{
+	char	   *s = NULL;
+	int			len;
+
+	*isnull = true;
+	/* the strings live in the current (row) memory context */
+	if (!dec->actor_valid)
+	{
+		if (!trail_actor_derive(ui, &dec->actor, err))
+			return false;
+		dec->actor_valid = true;
+	}
+	switch (trail_columns[column].conversion)
+	{
+		case TRAIL_CONV_ACTOR:
+			s = dec->actor.actor;
+			break;
+		case TRAIL_CONV_ACTOR_TYPE:
+			s = dec->actor.actor_type;
+			break;
+		case TRAIL_CONV_ACTOR_ACCOUNT:
+			s = dec->actor.actor_account;
+			break;
+		case TRAIL_CONV_SESSION_NAME:
+			s = dec->actor.session_name;
+			break;
+		default:
+			break;
+	}
+	if (s == NULL)
+		return true;
+	len = strlen(s);
+	if (!to_server(dec, trail_columns[column].name, &s, &len, err))
+		return false;
+	*value = PointerGetDatum(cstring_to_text_with_len(s, len));
+	*isnull = false;
+	return true;
+}
+
+/*
  * Fill values[] and isnull[] (indexed by TrailColumnId) for the needed
  * canonical columns of one record.
  */
@@ -889,6 +943,7 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 		dec->slots[i].type = TRAIL_JSON_NONE;
 	for (i = 0; i < dec->nnested; i++)
 		dec->nested[i].valid = false;
+	dec->actor_valid = false;
 	for (i = 0; i < members->nmembers; i++)
 	{
 		const TrailMember *m = &members->members[i];
@@ -970,6 +1025,13 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 			v = dec->slots[dec->column_key[i]];
 		else if (!nested_value(dec, i, &v, err))
 			return false;
+
+		if (col->conversion >= TRAIL_CONV_ACTOR)
+		{
+			if (!actor_value(dec, i, v, &values[i], &isnull[i], err))
+				return false;
+			continue;
+		}
 		if (v.type == TRAIL_JSON_NONE || v.type == TRAIL_JSON_NULL)
 			continue;
 

@@ -16,9 +16,17 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+/*
+ * The readers of each extension version: a new symbol where the output
+ * changes (1.1 added columns to trail.event), as pg_stat_statements does,
+ * so that a database not yet updated gets the rows its type has.
+ */
 PG_FUNCTION_INFO_V1(trail_read);
 PG_FUNCTION_INFO_V1(trail_parse_text);
 PG_FUNCTION_INFO_V1(trail_parse_bytea);
+PG_FUNCTION_INFO_V1(trail_read_1_1);
+PG_FUNCTION_INFO_V1(trail_parse_text_1_1);
+PG_FUNCTION_INFO_V1(trail_parse_bytea_1_1);
 PG_FUNCTION_INFO_V1(trail_files);
 
 /*
@@ -40,11 +48,11 @@ trail_check_file_access(void)
 }
 
 /*
- * Set up materialize mode with a trail.event result and check that the
- * composite type is the one this library was built for.
+ * Set up materialize mode with a trail.event result of ncolumns columns
+ * and check that the composite type is the one this reader was made for.
  */
 static TupleDesc
-event_result(FunctionCallInfo fcinfo)
+event_result(FunctionCallInfo fcinfo, int ncolumns)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TupleDesc	tupdesc;
@@ -52,15 +60,17 @@ event_result(FunctionCallInfo fcinfo)
 
 	InitMaterializedSRF(fcinfo, 0);
 	tupdesc = rsinfo->setDesc;
-	if (tupdesc->natts != TRAIL_NCOLUMNS)
-		elog(ERROR, "trail.event has %d columns, the trail library expects %d",
-			 tupdesc->natts, TRAIL_NCOLUMNS);
-	for (i = 0; i < TRAIL_NCOLUMNS; i++)
+	for (i = 0; i < Max(tupdesc->natts, ncolumns); i++)
 	{
-		if (strcmp(NameStr(TupleDescAttr(tupdesc, i)->attname),
+		if (i >= tupdesc->natts || i >= ncolumns ||
+			strcmp(NameStr(TupleDescAttr(tupdesc, i)->attname),
 				   trail_columns[i].name) != 0)
-			elog(ERROR, "trail.event does not match the trail library: column %d is \"%s\"",
-				 i + 1, NameStr(TupleDescAttr(tupdesc, i)->attname));
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("type trail.event does not match the trail library"),
+					 errdetail("The type has %d columns, the function expects %d.",
+							   tupdesc->natts, ncolumns),
+					 errhint("Update the extension with ALTER EXTENSION trail UPDATE.")));
 	}
 	return tupdesc;
 }
@@ -74,12 +84,12 @@ event_result(FunctionCallInfo fcinfo)
  * a call per outer row (LATERAL) does not accumulate memory.
  */
 static void
-materialize_scan(FunctionCallInfo fcinfo, TrailReport *report,
+materialize_scan(FunctionCallInfo fcinfo, int ncolumns, TrailReport *report,
 				 const char *location, bool recursive,
 				 const char *data, size_t len)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TupleDesc	tupdesc = event_result(fcinfo);
+	TupleDesc	tupdesc = event_result(fcinfo, ncolumns);
 	TrailOutput outputs[TRAIL_NCOLUMNS];
 	Datum		values[TRAIL_NCOLUMNS];
 	bool		isnull[TRAIL_NCOLUMNS];
@@ -120,16 +130,16 @@ materialize_scan(FunctionCallInfo fcinfo, TrailReport *report,
 /*
  * trail.read(location text, recursive boolean, on_error text)
  */
-Datum
-trail_read(PG_FUNCTION_ARGS)
+static Datum
+read_events(FunctionCallInfo fcinfo, int ncolumns)
 {
 	char	   *location = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	bool		recursive = PG_GETARG_BOOL(1);
 	TrailOnError mode = trail_on_error_from_string(text_to_cstring(PG_GETARG_TEXT_PP(2)));
 
 	trail_check_file_access();
-	materialize_scan(fcinfo, trail_report_create(mode), location, recursive,
-					 NULL, 0);
+	materialize_scan(fcinfo, ncolumns, trail_report_create(mode), location,
+					 recursive, NULL, 0);
 	return (Datum) 0;
 }
 
@@ -137,30 +147,66 @@ trail_read(PG_FUNCTION_ARGS)
  * trail.parse(document text): the text is in the server encoding, the
  * reader wants UTF-8.
  */
-Datum
-trail_parse_text(PG_FUNCTION_ARGS)
+static Datum
+parse_text(FunctionCallInfo fcinfo, int ncolumns)
 {
 	text	   *doc = PG_GETARG_TEXT_PP(0);
 	const char *bytes = VARDATA_ANY(doc);
 	int			len = VARSIZE_ANY_EXHDR(doc);
 	char	   *utf8 = pg_server_to_any(bytes, len, PG_UTF8);
 
-	materialize_scan(fcinfo, trail_report_create(TRAIL_ON_ERROR_STOP), NULL,
-					 false, utf8, utf8 == bytes ? len : strlen(utf8));
+	materialize_scan(fcinfo, ncolumns, trail_report_create(TRAIL_ON_ERROR_STOP),
+					 NULL, false, utf8, utf8 == bytes ? len : strlen(utf8));
 	return (Datum) 0;
 }
 
 /*
  * trail.parse(document bytea): the same, and the bytes may be gzip.
  */
-Datum
-trail_parse_bytea(PG_FUNCTION_ARGS)
+static Datum
+parse_bytea(FunctionCallInfo fcinfo, int ncolumns)
 {
 	bytea	   *doc = PG_GETARG_BYTEA_PP(0);
 
-	materialize_scan(fcinfo, trail_report_create(TRAIL_ON_ERROR_STOP), NULL,
-					 false, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc));
+	materialize_scan(fcinfo, ncolumns, trail_report_create(TRAIL_ON_ERROR_STOP),
+					 NULL, false, VARDATA_ANY(doc), VARSIZE_ANY_EXHDR(doc));
 	return (Datum) 0;
+}
+
+Datum
+trail_read(PG_FUNCTION_ARGS)
+{
+	return read_events(fcinfo, TRAIL_NCOLUMNS_1_0);
+}
+
+Datum
+trail_parse_text(PG_FUNCTION_ARGS)
+{
+	return parse_text(fcinfo, TRAIL_NCOLUMNS_1_0);
+}
+
+Datum
+trail_parse_bytea(PG_FUNCTION_ARGS)
+{
+	return parse_bytea(fcinfo, TRAIL_NCOLUMNS_1_0);
+}
+
+Datum
+trail_read_1_1(PG_FUNCTION_ARGS)
+{
+	return read_events(fcinfo, TRAIL_NCOLUMNS);
+}
+
+Datum
+trail_parse_text_1_1(PG_FUNCTION_ARGS)
+{
+	return parse_text(fcinfo, TRAIL_NCOLUMNS);
+}
+
+Datum
+trail_parse_bytea_1_1(PG_FUNCTION_ARGS)
+{
+	return parse_bytea(fcinfo, TRAIL_NCOLUMNS);
 }
 
 /*

@@ -69,15 +69,16 @@ typedef enum ReaderKind
 	NUM_READERS
 } ReaderKind;
 
-/* the C symbol and the argument count of each reader */
+/* the C symbols (of 1.0 and 1.1) and the argument count of each reader */
 static const struct
 {
 	const char *symbol;
+	const char *symbol_1_1;
 	int			nargs;
 }			readers[NUM_READERS] = {
-	{"trail_read", 3},
-	{"trail_parse_text", 1},
-	{"trail_parse_bytea", 1}
+	{"trail_read", "trail_read_1_1", 3},
+	{"trail_parse_text", "trail_parse_text_1_1", 1},
+	{"trail_parse_bytea", "trail_parse_bytea_1_1", 1}
 };
 
 /* custom_private of a plan: a List of these */
@@ -181,7 +182,8 @@ reader_kind(Oid funcid)
 
 		for (i = 0; symbol != NULL && i < NUM_READERS; i++)
 		{
-			if (strcmp(symbol, readers[i].symbol) == 0 &&
+			if ((strcmp(symbol, readers[i].symbol) == 0 ||
+				 strcmp(symbol, readers[i].symbol_1_1) == 0) &&
 				proc->pronargs == readers[i].nargs)
 				kind = i;
 		}
@@ -235,6 +237,7 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 
 		if (attno <= 0 || attno > TRAIL_NCOLUMNS)
 			return;				/* the whole row: left to the FunctionScan */
+		/* column i of trail.event (of any version) is attribute i + 1 */
 		columns = lappend_int(columns, attno - 1);
 	}
 

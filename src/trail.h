@@ -286,6 +286,16 @@ typedef enum TrailColumnId
 	TRAIL_COL_SOURCE_FILE,
 	TRAIL_COL_RECORD_INDEX,
 	TRAIL_COL_RAW,
+	/* added in 1.1 */
+	TRAIL_COL_ACTOR,
+	TRAIL_COL_ACTOR_TYPE,
+	TRAIL_COL_ACTOR_ACCOUNT,
+	TRAIL_COL_SESSION_NAME,
+	TRAIL_COL_SOURCE_IDENTITY,
+	TRAIL_COL_ON_BEHALF_OF,
+	TRAIL_COL_IN_SCOPE_OF,
+	TRAIL_COL_IDENTITY_PROVIDER,
+	TRAIL_COL_EVENT_CONTEXT,
 	TRAIL_NCOLUMNS
 } TrailColumnId;
 
@@ -301,7 +311,11 @@ typedef enum TrailConversion
 	TRAIL_CONV_CATEGORY,		/* eventCategory, derived when absent */
 	TRAIL_CONV_SOURCE_FILE,
 	TRAIL_CONV_RECORD_INDEX,
-	TRAIL_CONV_RAW				/* the record's bytes as json */
+	TRAIL_CONV_RAW,				/* the record's bytes as json */
+	TRAIL_CONV_ACTOR,			/* from userIdentity, see actor.c */
+	TRAIL_CONV_ACTOR_TYPE,
+	TRAIL_CONV_ACTOR_ACCOUNT,
+	TRAIL_CONV_SESSION_NAME
 } TrailConversion;
 
 #define TRAIL_MAX_PATH 4
@@ -314,6 +328,9 @@ typedef struct TrailColumn
 	int			depth;			/* number of keys in path */
 	const char *path[TRAIL_MAX_PATH];
 } TrailColumn;
+
+/* trail.event of extension version 1.0 had the columns up to raw */
+#define TRAIL_NCOLUMNS_1_0 (TRAIL_COL_RAW + 1)
 
 extern const TrailColumn trail_columns[TRAIL_NCOLUMNS];
 extern int	trail_column_by_name(const char *name);

@@ -14,9 +14,11 @@ strict parse: UTF-8 decoded strictly (trail rejects invalid UTF-8, and
 encoded surrogates), NaN/Infinity rejected (not JSON), a leading UTF-8 BOM
 skipped, records inside JSON strings with \\u0000 and unpaired surrogates
 replaced by U+FFFD before they are parsed (as trail does), and a file that
-holds no events is an error (it is named on its own).
+holds no events is an error (it is named on its own).  Every record's
+eventTime and eventCategory are checked as trail checks them.
 """
 
+import calendar
 import json
 import re
 import sys
@@ -58,6 +60,62 @@ def embedded(s):
     return v
 
 
+CATEGORIES = ("Management", "Data", "Insight", "NetworkActivity")
+TIME_EXTENDED = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})")
+TIME_BASIC = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})[Tt]([0-9]{2})([0-9]{2})([0-9]{2})")
+FRACTION = re.compile(r"[.,][0-9]+")
+OFFSET = re.compile(r"[+-]([0-9]{2}):?([0-9]{2})?")
+
+
+def valid_time(s):
+    """trail's reading of an eventTime string (src/convert.c)."""
+    if len(s) < 15:
+        return False
+    m = (TIME_EXTENDED if s[4] == "-" else TIME_BASIC).match(s)
+    if not m:
+        return False
+    year, month, day, hour, minute, second = (int(x) for x in m.groups())
+    p = m.end()
+    if s[p:p + 1] in (".", ","):
+        f = FRACTION.match(s, p)
+        if not f:
+            return False
+        p = f.end()
+    rest = s[p:]
+    if rest not in ("", "Z", "z"):
+        o = OFFSET.fullmatch(rest)
+        if not o or int(o.group(1)) > 23 or int(o.group(2) or 0) > 59:
+            return False
+    if year < 1 or not 1 <= month <= 12 or day < 1 or hour > 23 or minute > 59 or second > 60:
+        return False
+    return day <= calendar.monthrange(year, month)[1]
+
+
+def valid_epoch(v):
+    v = float(v)
+    if v != v or v in (float("inf"), float("-inf")):
+        return False
+    if abs(v) >= 1e11:
+        v /= 1000.0
+    return -210866803200.0 <= v < 9224318016000.0
+
+
+def check_always(r):
+    """What trail checks on every record, whatever a query selects."""
+    d = as_dict(r)
+    t = d.get("eventTime")
+    if t is not None:
+        if isinstance(t, bool) or not isinstance(t, (str, int, float)):
+            raise Bad("eventTime is of the wrong type")
+        if isinstance(t, str) and not valid_time(t):
+            raise Bad("eventTime is not a time")
+        if not isinstance(t, str) and not valid_epoch(t):
+            raise Bad("eventTime is not a time")
+    c = d.get("eventCategory")
+    if c is not None and c not in CATEGORIES:
+        raise Bad("eventCategory is not a known category")
+
+
 class State:
     def __init__(self):
         self.content = None  # None, 'events', 'other', 'digest'
@@ -67,6 +125,7 @@ class State:
     def record(self, r):
         if self.passed:
             raise Bad("values before the first record are not records")
+        check_always(r)
         self.records.append(r)
         self.content = "events"
 
