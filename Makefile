@@ -45,6 +45,7 @@ REGRESS = \
 	fdw_pruning \
 	fdw_parallel \
 	views \
+	store \
 	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail
