@@ -227,9 +227,13 @@ BEGIN
     END IF;
 
     BEGIN
+        -- Only new files and those whose manifest row differs go further:
+        -- with nothing new, this is the walk and one hash join.
         WITH f AS (
-            SELECT f.path, f.size_bytes, f.delivered_at,
-                   m.path IS NOT NULL AS known, m.size_bytes AS old_size, m.status
+            SELECT f.path, f.size_bytes, f.delivered_at, m.size_bytes AS old_size,
+                   m.path IS NULL
+                   OR (retry_skipped AND m.status = 'skipped')
+                   OR (reload_changed AND m.size_bytes <> f.size_bytes) AS todo
             FROM @extschema@.files(location) f
             LEFT JOIN @extschema@.synced_file m
                    ON m.store = sync_begin.store AND m.path = f.path
@@ -238,24 +242,18 @@ BEGIN
             WHERE f.kind IN ('CloudTrail', 'CloudTrail-Insight', 'CloudTrail-NetworkActivity')
               -- files delivered before the horizon hold only dropped events
               AND (horizon_ IS NULL OR f.delivered_at >= horizon_)
+              AND (m.path IS NULL OR m.size_bytes <> f.size_bytes
+                   OR (retry_skipped AND m.status = 'skipped'))
         )
         SELECT array_agg(path ORDER BY delivered_at, path) FILTER (WHERE todo),
                array_agg(size_bytes ORDER BY delivered_at, path) FILTER (WHERE todo),
                array_agg(delivered_at ORDER BY delivered_at, path) FILTER (WHERE todo),
-               count(*) FILTER (WHERE f.changed AND NOT reload_changed),
-               string_agg(format('"%s" (%s bytes, %s when loaded)', path, size_bytes, old_size),
-                          ', ' ORDER BY path) FILTER (WHERE f.changed AND NOT reload_changed AND f.rn <= 5)
+               count(*) FILTER (WHERE NOT todo),
+               (SELECT string_agg(format('"%s" (%s bytes, %s when loaded)', c.path, c.size_bytes, c.old_size),
+                                  ', ')
+                FROM (SELECT * FROM f WHERE NOT todo ORDER BY path LIMIT 5) c)
         INTO work.path, work.size_bytes, work.delivered_at, n_changed, changed_list
-        FROM (SELECT f.*,
-                     known AND size_bytes <> old_size
-                     AND NOT (retry_skipped AND status = 'skipped') AS changed,
-                     NOT known
-                     OR (retry_skipped AND status = 'skipped')
-                     OR (reload_changed AND size_bytes <> old_size) AS todo,
-                     row_number() OVER (PARTITION BY known AND size_bytes <> old_size
-                                        AND NOT (retry_skipped AND status = 'skipped')
-                                        ORDER BY path) AS rn
-              FROM f) f;
+        FROM f;
     EXCEPTION WHEN OTHERS OR query_canceled THEN
         PERFORM @extschema@.sync_unlock(store);
         RAISE;
