@@ -73,7 +73,9 @@ SELECT * FROM pg_temp.manifest;
 SELECT * FROM pg_temp.parts;
 SELECT event_time, event_name, read_only, event_id, source_file, record_index FROM st.events ORDER BY event_time;
 
--- nothing new: nothing loaded twice
+-- nothing new: nothing loaded twice (nor a download in progress, which
+-- does not end in .json.gz)
+SELECT pg_temp.sh('echo partial > store_tree/AWSLogs/111122223333/CloudTrail/us-east-1/2025/03/04/111122223333_CloudTrail_us-east-1_20250304T0930Z_x.json.gz.5a9bC3e1');
 SET client_min_messages = notice;
 CALL trail.sync('st.events', 'store_tree/AWSLogs');
 SET client_min_messages = warning;

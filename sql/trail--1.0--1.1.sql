@@ -237,9 +237,11 @@ BEGIN
             FROM @extschema@.files(location) f
             LEFT JOIN @extschema@.synced_file m
                    ON m.store = sync_begin.store AND m.path = f.path
-            -- the files that hold events in the CloudTrail layout (the reader
-            -- refuses a file named on its own that holds none)
+            -- the log files of the CloudTrail layout: the reader refuses a
+            -- file named on its own that holds no events, and a download in
+            -- progress has another name (aws s3 sync: "<name>.json.gz.<random>")
             WHERE f.kind IN ('CloudTrail', 'CloudTrail-Insight', 'CloudTrail-NetworkActivity')
+              AND f.path LIKE '%.json.gz'
               -- files delivered before the horizon hold only dropped events
               AND (horizon_ IS NULL OR f.delivered_at >= horizon_)
               AND (m.path IS NULL OR m.size_bytes <> f.size_bytes
