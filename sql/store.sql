@@ -5,11 +5,12 @@
 \i test/helpers.sql
 SET client_min_messages = warning;
 
--- sh(command): run a shell command in the data directory
+-- sh(command): run a shell command in the data directory (after reading
+-- what COPY writes to it, so that COPY never writes to a closed pipe)
 CREATE FUNCTION pg_temp.sh(command text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', command);
+    EXECUTE format('COPY (SELECT 1) TO PROGRAM %L', 'cat >/dev/null; ' || command);
 END
 $$;
 -- ev(time, n [, name [, read_only]]): a record whose eventID ends in n
