@@ -54,6 +54,7 @@ REGRESS = \
 	views \
 	who_what \
 	actors \
+	store \
 	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail

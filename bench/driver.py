@@ -37,6 +37,9 @@ LABELS = [  # query id, label
     ("all_copy", "every column: COPY TO /dev/null"),
     ("day", "one day of 14 (event_time window)"),
     ("load", "load into jsonb table (COPY)"),
+    ("sync_first", "store: first sync (typed columns)"),
+    ("sync_none", "store: sync, nothing new"),
+    ("sync_hour", "store: sync one new hour"),
     ("load_grouped", "load + write events by source, name"),
     ("large", "single large file: count(*), max(event_time)"),
 ]
@@ -44,6 +47,7 @@ SYSTEMS = [  # system id, label
     ("floor", "zlib floor"),
     ("trail_srf", "trail.read"),
     ("trail_fdw", "trail FDW"),
+    ("trail_store", "trail store"),
     ("pg_jsonb", "PostgreSQL jsonb"),
     ("python", "Python gzip+json"),
     ("duckdb_1", "DuckDB 1 thread"),
@@ -293,6 +297,55 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
        doc AS raw
   FROM bench_pg.raw;
 """
+
+    # A store kept by trail.sync: the first load of the tree, a sync that
+    # finds nothing new, and one of the last hour's files (forgotten by
+    # deleting their rows and manifest rows before each run); then the
+    # queries on the table.
+    STORE = "bench_store.events"
+
+    def trail_store(self):
+        rc, out, err = self.sql("SELECT to_regprocedure("
+                                "'trail.sync(regclass,text,integer,text,boolean,boolean,boolean)') IS NOT NULL;")
+        if rc != 0 or out.strip() != "t":
+            return self.skip("trail_store", "trail.sync does not exist (trail 1.1)")
+        L, S = lit(self.logs), lit(self.STORE)
+        sync = "CALL trail.sync(%s, %s)" % (S, L)
+        fresh = ("DROP SCHEMA IF EXISTS bench_store CASCADE;\nCREATE SCHEMA bench_store;\n"
+                 "SELECT trail.create_store(%s);" % S)
+        forget = ("WITH h AS (DELETE FROM trail.synced_file m WHERE m.store = %s::regclass AND m.delivered_at > "
+                  "(SELECT max(delivered_at) - interval '1 hour' FROM trail.synced_file WHERE store = %s::regclass) "
+                  "RETURNING path, first_event, last_event) "
+                  "DELETE FROM %s e USING h WHERE e.source_file = h.path "
+                  "AND e.event_time BETWEEN h.first_event AND h.last_event;" % (S, S, self.STORE))
+
+        def timed(setup, n=1):
+            times, _, err = self._timed_session(setup, "", sync, n)
+            return times, err
+        times, err = timed(fresh)
+        for _ in range(self.repeats(times[0]) if not err else 0):
+            t, err = timed(fresh)
+            if err:
+                break
+            times += t
+        if err:
+            return self.record("trail_store", "sync_first", times, error=err, sql=sync)
+        rc, out, err = self.sql("SELECT count(*), (SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                                "WHERE inhparent = %s::regclass) FROM %s;" % (S, self.STORE))
+        n, size = (out.split() + [None, None])[:2]
+        self.record("trail_store", "sync_first", times, int(n) if n else None,
+                    table_bytes=int(size) if size else None, sql=sync)
+        self.sql("VACUUM (ANALYZE) %s;" % self.STORE)
+        self.timed_sql("trail_store", "sync_none", sync)
+        times = []
+        for _ in range(self.a.repeat):
+            t, err = timed(forget)
+            if err:
+                return self.record("trail_store", "sync_hour", times, error=err, sql=sync)
+            times += t
+        self.record("trail_store", "sync_hour", times, sql=sync)
+        self.trail_queries("trail_store", self.STORE, SERIAL)
+        self.sql("DROP SCHEMA bench_store CASCADE;")
 
     def pg_jsonb(self):
         rc, out, err = self.sql("DROP SCHEMA IF EXISTS bench_pg CASCADE;\nCREATE SCHEMA bench_pg;\n"
@@ -642,6 +695,18 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
             lg = self.get("pg_jsonb", "load_grouped")
             if lg is not None and g is not None:
                 add("%s direct >= 10x faster than PostgreSQL load+query" % name, lg >= 10 * g, "%.2fx faster" % (lg / g))
+        sf, sn, sh = (self.get("trail_store", q) for q in ("sync_first", "sync_none", "sync_hour"))
+        lj = self.get("pg_jsonb", "load")
+        if sf is not None and lj is not None:
+            add("store first sync <= PostgreSQL jsonb COPY load", sf <= lj, "%.2fx the load" % (sf / lj))
+        if sn is not None:
+            add("store sync with nothing new < 0.5 s", sn < 0.5, "%.3f s" % sn)
+        if sh is not None:
+            add("store sync of one new hour < 1 s", sh < 1, "%.3f s" % sh)
+        sd, fd = self.get("trail_store", "day"), self.get("trail_fdw", "day")
+        if sd is not None and fd is not None and sd > 0:
+            T.append({"target": "store daily report vs FDW (one day of 14)", "status": "info",
+                      "detail": "%.2fx faster (%.3f s vs %.3f s)" % (fd / sd, sd, fd)})
         w0, w2 = self.get("trail_fdw", "grouped_w0"), self.get("trail_fdw", "grouped_w2")
         if w0 is not None and w2 is not None:
             launched = next((m.get("workers_launched") for m in self.rows if m["query"] == "grouped_w2"), None)
@@ -691,7 +756,7 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--budget", type=float, default=60, help="seconds one query may take in all its runs")
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
-    ap.add_argument("--only", default="floor,trail_srf,trail_fdw,pg_jsonb,python,duckdb,jq,large",
+    ap.add_argument("--only", default="floor,trail_srf,trail_fdw,trail_store,pg_jsonb,python,duckdb,jq,large",
                     help="comma-separated systems to run")
     ap.add_argument("--keep-jsonb", action="store_true", help="keep the bench_pg schema")
     a = ap.parse_args()
@@ -699,7 +764,7 @@ def main():
     only = set(a.only.split(","))
     say("%d log files under %s; day window %s" % (len(b.files), a.corpus, b.day))
     try:
-        for name in ("floor", "trail_srf", "trail_fdw", "large", "pg_jsonb", "python", "duckdb", "jq"):
+        for name in ("floor", "trail_srf", "trail_fdw", "trail_store", "large", "pg_jsonb", "python", "duckdb", "jq"):
             if name in only:
                 getattr(b, name)()
             else:
