@@ -724,6 +724,25 @@ older_in_chain(Walk *w, int i)
 	return best;
 }
 
+/* whether a digest of the same chain ends after n */
+static bool
+newer_in_chain(Walk *w, int i)
+{
+	DigestNode *n = &w->digests[i];
+	int			j;
+
+	for (j = 0; j < w->ndigests; j++)
+	{
+		DigestNode *o = &w->digests[j];
+
+		if (j != i && o->df->file->layout.has_delivered_at &&
+			o->df->file->layout.delivered_at > n->df->file->layout.delivered_at &&
+			same_chain(o->df->key, n->df->key))
+			return true;
+	}
+	return false;
+}
+
 static void
 judge_digest(Walk *w, int i)
 {
@@ -771,7 +790,10 @@ judge_digest(Walk *w, int i)
 	if (sig_hex == NULL)
 	{
 		n->status = "unverified";
-		n->detail = pstrdup("It is the newest digest of its chain here, and signatures does not give its signature.");
+		if (newer_in_chain(w, i))
+			n->detail = pstrdup("No digest here names it as its previous digest (the next one is missing or unreadable), and signatures does not give its signature.");
+		else
+			n->detail = pstrdup("It is the newest digest of its chain here, and signatures does not give its signature.");
 		return;
 	}
 	status = check_signature(w, n, sig_hex, sig_source, &detail);

@@ -1,0 +1,235 @@
+# t/005_verify.pl — log file validation against signed digests.
+#
+# test/verify/signed_tree.py composes a tree with digests signed exactly
+# as reference section 3.3 says (Python's cryptography, independent of
+# trail).  An intact tree is all valid; each tampering, on a copy, gives
+# exactly its status; Python's own check of the signatures agrees with
+# trail's.
+use strict;
+use warnings;
+
+use File::Copy qw(move);
+use File::Path qw(make_path);
+use IO::Compress::Gzip qw(gzip $GzipError);
+use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('verify');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION trail');
+
+my $base = PostgreSQL::Test::Utils::tempdir();
+my $tool = 'test/verify/signed_tree.py';
+my $n = 0;
+
+sub slurp_file_text
+{
+	my ($path) = @_;
+	open my $fh, '<', $path or die "$path: $!";
+	local $/;
+	my $text = <$fh>;
+	close $fh;
+	return $text;
+}
+
+sub sql_quote
+{
+	my ($s) = @_;
+	$s =~ s/'/''/g;
+	return "'$s'";
+}
+
+# a new signed tree; its keys are loaded
+sub make_tree
+{
+	my ($variant) = @_;
+	my $dir = "$base/tree" . ++$n;
+	system('python3', $tool, 'make', $dir, $variant) == 0
+	  or die "signed_tree.py make $variant failed";
+	my $keys = slurp_file_text("$dir/keys.json");
+	my $stored = $node->safe_psql('postgres',
+		'SELECT trail.load_public_keys(' . sql_quote($keys) . q{, 'us-east-1')});
+	is($stored, '3', "$variant: three keys stored");
+	return $dir;
+}
+
+sub copy_tree
+{
+	my ($from) = @_;
+	my $dir = "$base/tree" . ++$n;
+	system('cp', '-R', $from, $dir) == 0 or die "cp failed";
+	return $dir;
+}
+
+sub label
+{
+	my ($path) = @_;
+	return "L$1" if $path =~ /_L0*(\d+)\.json\.gz$/;
+	return "D$1" if $path =~ /T0(\d)0000Z\.json\.gz$/;
+	return $path;
+}
+
+# "D1 valid, ..., L9 not_covered" for a tree
+sub statuses
+{
+	my ($dir, $signatures) = @_;
+	$signatures //= slurp_file_text("$dir/signatures.json");
+	my $out = $node->safe_psql('postgres',
+		"SELECT object, path, status FROM trail.verify("
+		  . sql_quote("$dir/AWSLogs")
+		  . ", signatures => "
+		  . sql_quote($signatures)
+		  . "::jsonb) ORDER BY 1 DESC, 2");
+	my %seen;
+	for my $line (split /\n/, $out)
+	{
+		my ($object, $path, $status) = split /\|/, $line;
+		push @{ $seen{ label($path) } }, $status;
+	}
+	return join ', ',
+	  map { "$_ " . join('+', @{ $seen{$_} }) }
+	  sort { substr($a, 0, 1) cmp substr($b, 0, 1) || substr($a, 1) <=> substr($b, 1) }
+	  keys %seen;
+}
+
+sub digest_path
+{
+	my ($dir, $hh) = @_;
+	return "$dir/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2025/03/04/"
+	  . "111122223333_CloudTrail-Digest_us-east-1_mgmt_us-east-1_20250304T${hh}0000Z.json.gz";
+}
+
+sub log_path
+{
+	my ($dir, $hhmm, $i) = @_;
+	return sprintf '%s/AWSLogs/111122223333/CloudTrail/us-east-1/2025/03/04/'
+	  . '111122223333_CloudTrail_us-east-1_20250304T%sZ_L%015d.json.gz',
+	  $dir, $hhmm, $i;
+}
+
+# rewrite a gzip file's inflated bytes
+sub edit_gz
+{
+	my ($path, $edit) = @_;
+	my $data;
+	gunzip($path => \$data) or die $GunzipError;
+	$data = $edit->($data);
+	gzip(\$data => $path) or die $GzipError;
+}
+
+my $intact_expected =
+  'D1 valid, D2 valid, D3 valid, D4 valid, L1 valid, L2 valid, L3 valid, '
+  . 'L4 valid, L5 valid, L6 valid, L7 valid, L8 valid, L9 not_covered';
+sub expect
+{
+	my (%change) = @_;
+	my %st = map { split / /, $_, 2 } split /, /, $intact_expected;
+	while (my ($k, $v) = each %change)
+	{
+		if (defined $v) { $st{$k} = $v; }
+		else { delete $st{$k}; }
+	}
+	return join ', ',
+	  map { "$_ $st{$_}" }
+	  sort { substr($a, 0, 1) cmp substr($b, 0, 1) || substr($a, 1) <=> substr($b, 1) }
+	  keys %st;
+}
+
+my $intact = make_tree('intact');
+is(statuses($intact), $intact_expected, 'intact tree: all valid');
+
+my @py = `python3 $tool check $intact`;
+is(scalar(grep { / ok$/ } @py), 4, 'Python verifies the same four signatures');
+
+
+# without the newest digest's signature, only it is unverified
+is(statuses($intact, '{}'), expect(D4 => 'unverified'),
+	'no signature for the newest digest: it alone is unverified');
+
+my $t;
+
+$t = copy_tree($intact);
+edit_gz(log_path($t, '0105', 3), sub { my $d = shift; $d =~ s/DescribeInstances/DescribeInstanceZ/; $d });
+is(statuses($t), expect(L3 => 'modified'), 'a byte changed in a log file: modified');
+
+$t = copy_tree($intact);
+unlink log_path($t, '0135', 4) or die;
+is(statuses($t), expect(L4 => 'missing'), 'a log file deleted: missing');
+
+$t = copy_tree($intact);
+unlink digest_path($t, '02') or die;
+is(statuses($t),
+	expect(D2 => 'missing', D1 => 'unverified', L3 => 'not_covered', L4 => 'not_covered'),
+	'a digest deleted: missing, its predecessor unverified, its logs no longer covered');
+
+$t = copy_tree($intact);
+{
+	my $src = log_path($t, '0105', 3);
+	my $dst = log_path($t, '0150', 10);
+	system('cp', $src, $dst) == 0 or die;
+}
+is(statuses($t), expect(L10 => 'unlisted'), 'a file no digest lists, inside a covered hour: unlisted');
+
+$t = copy_tree($intact);
+edit_gz(digest_path($t, '02'), sub { my $d = shift; $d =~ s/"logFiles":/"logFiles": /; $d });
+is(statuses($t), expect(D2 => 'modified'), 'a digest edited: modified');
+
+$t = copy_tree($intact);
+{
+	my $from = digest_path($t, '02');
+	(my $to = $from) =~ s{/2025/03/04/}{/2025/03/05/};
+	make_path($to =~ s{/[^/]+$}{}r);
+	move($from, $to) or die;
+}
+is(statuses($t), expect(D2 => 'misplaced'), 'a digest moved: misplaced');
+
+$t = make_tree('restart');
+is(statuses($t), expect(D3 => 'chain_restarted'), 'a chain restarted');
+like($node->safe_psql('postgres',
+		"SELECT detail FROM trail.verify('$t/AWSLogs', signatures => "
+		  . sql_quote(slurp_file_text("$t/signatures.json"))
+		  . "::jsonb) WHERE status = 'chain_restarted'"),
+	qr/no digest covers 2025-03-04 02:00:00\+00 to 2025-03-04 02:00:00\+00/,
+	'chain_restarted: the detail gives the gap');
+
+$t = make_tree('nokey');
+is(statuses($t), expect(D2 => 'unverified'), 'a key missing: unverified');
+
+$t = make_tree('badsig');
+is(statuses($t), expect(D2 => 'signature_invalid'), 'a bad signature: signature_invalid');
+@py = `python3 $tool check $t`;
+is(join('', map { label((split / /)[0]) . ' ' . (split / /)[1] } @py),
+	"D1 ok\nD2 bad\nD3 ok\nD4 ok\n", 'Python rejects the same signature');
+
+$t = make_tree('expired');
+is(statuses($t), expect(D2 => 'signature_invalid'),
+	'a key outside its validity: signature_invalid');
+
+# a bad signature given for the newest digest
+{
+	my $sigs = slurp_file_text("$intact/signatures.json");
+	$sigs =~ s/"[0-9a-f]{10}/"0000000000/;
+	is(statuses($intact, $sigs), expect(D4 => 'signature_invalid'),
+		'a wrong signature given for the newest digest: signature_invalid');
+}
+
+# a digest that is not JSON, one lacking a required key, a hash not hex
+$t = copy_tree($intact);
+edit_gz(digest_path($t, '01'), sub { "{not json" });
+edit_gz(digest_path($t, '02'), sub { my $d = shift; $d =~ s/"digestS3Object":"[^"]*",//; $d });
+edit_gz(digest_path($t, '03'), sub { my $d = shift; $d =~ s/"hashValue":"[0-9a-f]/"hashValue":"x/; $d });
+{
+	my $out = $node->safe_psql('postgres',
+		"SELECT status, detail FROM trail.verify('$t/AWSLogs') WHERE object = 'digest' ORDER BY path");
+	like($out, qr/^unreadable\|document is not valid JSON\. The JSON parser stopped at byte 2 of 9\.
+unreadable\|digest has no "digestS3Object" key\.
+unreadable\|logFiles entry 1 has "hashValue" that is not a SHA-256 in hex: "x[0-9a-f]{63}"\.
+unverified\|/,
+		'unreadable digests are rows that say why')
+	  or diag $out;
+}
+
+done_testing();
