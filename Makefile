@@ -49,6 +49,7 @@ REGRESS = \
 	fdw_pruning \
 	fdw_parallel \
 	views \
+	verify \
 	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail

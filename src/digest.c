@@ -838,6 +838,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 	TrailReport *report = trail_report_create(TRAIL_ON_ERROR_STOP);
 	List	   *files;
 	ListCell   *lc;
+	int			listed_kinds = 0;
 	int			i,
 				j;
 
@@ -1012,6 +1013,16 @@ trail_verify_walk(const TrailVerifyRequest *req)
 		}
 	}
 
+	/*
+	 * Which kinds of log file the digests here list: whether CloudTrail's
+	 * digests cover Insights, network activity or aggregated files is not
+	 * documented, so a file of a kind no digest lists is not called
+	 * unlisted (an accusation) but not covered.
+	 */
+	for (i = 0; i < w.nlogs; i++)
+		if (w.logs[i].listed_by >= 0)
+			listed_kinds |= 1 << w.logs[i].file->layout.kind;
+
 	/* every log file on disk in the window */
 	for (i = 0; i < w.nlogs; i++)
 	{
@@ -1060,7 +1071,8 @@ trail_verify_walk(const TrailVerifyRequest *req)
 		}
 		/* not listed: inside a period some digest of its region covers? */
 		r->status = "not_covered";
-		if (lay->has_delivered_at)
+		if (lay->has_delivered_at && (lay->kind == TRAIL_KIND_CLOUDTRAIL ||
+									  (listed_kinds & (1 << lay->kind))))
 		{
 			for (j = 0; j < w.ndigests; j++)
 			{
@@ -1083,7 +1095,13 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			}
 		}
 		if (strcmp(r->status, "not_covered") == 0)
-			r->detail = pstrdup("No digest here covers its delivery time.");
+		{
+			if (lay->kind != TRAIL_KIND_CLOUDTRAIL && !(listed_kinds & (1 << lay->kind)))
+				r->detail = psprintf("No digest here lists %s files.",
+									 trail_kind_name(lay->kind));
+			else
+				r->detail = pstrdup("No digest here covers its delivery time.");
+		}
 	}
 	trail_report_finish(report);
 	return w.rows;

@@ -96,6 +96,16 @@ key_time(const TrailDocNode *obj, const char *key, int entry)
 	return 0;
 }
 
+/* errors from the type input functions say which entry they are about */
+static void
+key_entry_context(void *arg)
+{
+	int			entry = *(int *) arg;
+
+	if (entry > 0)
+		errcontext("entry %d of \"PublicKeyList\"", entry);
+}
+
 Datum
 trail_load_public_keys(PG_FUNCTION_ARGS)
 {
@@ -110,6 +120,7 @@ trail_load_public_keys(PG_FUNCTION_ARGS)
 	int			stored = 0;
 	SPIPlanPtr	plan;
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, BYTEAOID};
+	ErrorContextCallback errcallback;
 
 	if (region[0] == '\0')
 		ereport(ERROR,
@@ -126,8 +137,14 @@ trail_load_public_keys(PG_FUNCTION_ARGS)
 	if (trail_doc_type(trail_doc_root(doc)) != TRAIL_JSON_OBJECT)
 		key_list_error(0, "%s", "the document is not a JSON object");
 	list = trail_doc_member(trail_doc_root(doc), "PublicKeyList", &duplicate);
-	if (list == NULL || trail_doc_type(list) != TRAIL_JSON_ARRAY || duplicate)
+	if (duplicate)
+		key_list_error(0, "%s", "it has the key \"PublicKeyList\" more than once");
+	if (list == NULL || trail_doc_type(list) != TRAIL_JSON_ARRAY)
 		key_list_error(0, "%s", "it has no \"PublicKeyList\" array");
+	errcallback.callback = key_entry_context;
+	errcallback.arg = &entry;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
 
 	SPI_connect();
 	plan = SPI_prepare(psprintf("INSERT INTO %s.public_key AS k "
@@ -190,6 +207,7 @@ trail_load_public_keys(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not store a public key");
 		stored++;
 	}
+	error_context_stack = errcallback.previous;
 	SPI_finish();
 	trail_doc_free(doc);
 	PG_RETURN_INT32(stored);
