@@ -119,6 +119,7 @@ typedef struct TrailExecState
 	bool		single_file;
 	int			nfound;			/* files under the location */
 	int			nread;			/* how many of them the scan reads */
+	TrailVerifiedCounts left_out;	/* by verified_only */
 	List	   *files;			/* the ones to read: char * paths */
 	int			next_file;
 	TrailReport *report;
@@ -458,6 +459,8 @@ prepare_files(TrailExecState *state, bool explain_only)
 									walk_flags(&state->opts), state->prune,
 									state->report, &state->single_file,
 									&state->nfound);
+	if (state->opts.verified_only)
+		state->files = trail_keep_verified(state->files, &state->left_out);
 	state->nread = list_length(state->files);
 	state->next_file = 0;
 	state->prepared = true;
@@ -620,6 +623,9 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (state->prepared)
 		ExplainPropertyText("Trail Files",
 							psprintf("%d of %d", state->nread, state->nfound), es);
+	if (state->prepared && state->opts.verified_only)
+		ExplainPropertyText("Trail Verified Only",
+							trail_describe_verified(&state->left_out), es);
 	if (pruning)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
 	if (testing)
@@ -681,9 +687,13 @@ all_files(TrailExecState *state, bool *single_file)
 {
 	TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
 	int			nfound;
+	List	   *files = trail_scan_files(state->opts.location,
+										 walk_flags(&state->opts),
+										 NULL, quiet, single_file, &nfound);
 
-	return trail_scan_files(state->opts.location, walk_flags(&state->opts),
-							NULL, quiet, single_file, &nfound);
+	if (state->opts.verified_only)
+		files = trail_keep_verified(files, &state->left_out);
+	return files;
 }
 
 static Size

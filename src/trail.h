@@ -628,6 +628,20 @@ extern const char *trail_s3_key_of(const char *path);
 extern List *trail_verify_walk(const TrailVerifyRequest *req);
 
 /* ----------------------------------------------------------------
+ * verify.c: the SQL front end of validation, and the verdicts
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailVerifiedCounts
+{
+	int			no_verdict;		/* never verified */
+	int			not_valid;		/* its verdict is not valid */
+	int			changed;		/* size or mtime changed since */
+} TrailVerifiedCounts;
+
+extern List *trail_keep_verified(List *paths, TrailVerifiedCounts *counts);
+extern char *trail_describe_verified(const TrailVerifiedCounts *counts);
+
+/* ----------------------------------------------------------------
  * trail.c: settings
  * ----------------------------------------------------------------
  */

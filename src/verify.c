@@ -11,6 +11,8 @@
  */
 #include "trail.h"
 
+#include <sys/stat.h>
+
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/base64.h"
@@ -436,4 +438,86 @@ trail_verify(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(cxt);
 	PG_RETURN_NULL();
+}
+
+/* ----------------------------------------------------------------
+ * The foreign tables' verified_only: keep the files proven intact
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * The paths whose recorded verdict is valid and vouched for by a verified
+ * digest, and whose size and modification time are still those verified.
+ * counts gets why the others were left out.  The extension's schema is
+ * fixed (trail.control: schema = trail, not relocatable).
+ */
+List *
+trail_keep_verified(List *paths, TrailVerifiedCounts *counts)
+{
+	int			n = list_length(paths);
+	Datum	   *elems;
+	Datum		arg;
+	Oid			argtype = TEXTARRAYOID;
+	List	   *kept = NIL;
+	MemoryContext outer = CurrentMemoryContext;
+	ListCell   *lc;
+	uint64		i;
+
+	memset(counts, 0, sizeof(TrailVerifiedCounts));
+	if (n == 0)
+		return NIL;
+	elems = palloc(sizeof(Datum) * n);
+	i = 0;
+	foreach(lc, paths)
+		elems[i++] = CStringGetTextDatum((char *) lfirst(lc));
+	arg = PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT v.size, v.mtime, v.status = 'valid' AND v.vouched "
+							  "FROM unnest($1) WITH ORDINALITY AS u(p, i) "
+							  "LEFT JOIN trail.verdict v ON v.path = u.p "
+							  "ORDER BY u.i",
+							  1, &argtype, &arg, NULL, true, 0) != SPI_OK_SELECT ||
+		SPI_processed != (uint64) n)
+		elog(ERROR, "could not read trail.verdict");
+	i = 0;
+	foreach(lc, paths)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i++];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		null_size,
+					null_mtime,
+					null_ok;
+		int64		size = DatumGetInt64(SPI_getbinval(tup, desc, 1, &null_size));
+		TimestampTz mtime = DatumGetTimestampTz(SPI_getbinval(tup, desc, 2, &null_mtime));
+		bool		ok = DatumGetBool(SPI_getbinval(tup, desc, 3, &null_ok));
+		struct stat st;
+
+		CHECK_FOR_INTERRUPTS();
+		if (null_size)
+			counts->no_verdict++;
+		else if (null_ok || !ok)
+			counts->not_valid++;
+		else if (stat((char *) lfirst(lc), &st) != 0 || st.st_size != size ||
+				 time_t_to_timestamptz(st.st_mtime) != mtime)
+			counts->changed++;
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(outer);
+
+			kept = lappend(kept, lfirst(lc));
+			MemoryContextSwitchTo(old);
+		}
+	}
+	SPI_finish();
+	return kept;
+}
+
+/* for EXPLAIN: how many files verified_only left out, and why */
+char *
+trail_describe_verified(const TrailVerifiedCounts *c)
+{
+	return psprintf("%d files left out: %d never verified, %d not valid, %d changed since verified",
+					c->no_verdict + c->not_valid + c->changed,
+					c->no_verdict, c->not_valid, c->changed);
 }

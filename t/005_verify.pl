@@ -232,4 +232,53 @@ unverified\|/,
 	  or diag $out;
 }
 
+# verified_only: a foreign table that reads only files proven intact
+{
+	my $v = copy_tree($intact);
+	my $sigs = sql_quote(slurp_file_text("$v/signatures.json"));
+	$node->safe_psql('postgres', qq{
+		CREATE SERVER verified FOREIGN DATA WRAPPER trail_fdw;
+		CREATE FOREIGN TABLE proven (event_id uuid, source_file text)
+		  SERVER verified OPTIONS (location '$v/AWSLogs', verified_only 'true');
+		CREATE FOREIGN TABLE everything (event_id uuid, source_file text)
+		  SERVER verified OPTIONS (location '$v/AWSLogs');});
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM proven'), '0',
+		'verified_only before any verification: nothing');
+	like($node->safe_psql('postgres', 'EXPLAIN (COSTS OFF) SELECT * FROM proven'),
+		qr/Trail Files: 0 of 9\n.*Trail Verified Only: 9 files left out: 9 never verified, 0 not valid, 0 changed since verified/,
+		'EXPLAIN says why files were left out');
+	$node->safe_psql('postgres',
+		"SELECT count(*) FROM trail.verify('$v/AWSLogs', signatures => ${sigs}::jsonb)");
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM proven'), '16',
+		'after verify: the 16 events of the 8 valid files, not the uncovered one');
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM everything'), '17',
+		'without the option: all 17');
+
+	# a file changed after its verdict is left out until verified again
+	edit_gz(log_path($v, '0105', 3), sub { my $d = shift; $d =~ s/DescribeInstances/DescribeInstanceZ/; $d });
+	utime(time + 5, time + 5, log_path($v, '0105', 3));
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM proven'), '14',
+		'a file changed since its verdict is left out');
+	like($node->safe_psql('postgres', 'EXPLAIN (COSTS OFF) SELECT * FROM proven'),
+		qr/Trail Verified Only: 2 files left out: 0 never verified, 1 not valid, 1 changed since verified/,
+		'EXPLAIN: changed since verified');
+	$node->safe_psql('postgres',
+		"SELECT count(*) FROM trail.verify('$v/AWSLogs', signatures => ${sigs}::jsonb)");
+	is($node->safe_psql('postgres',
+		'SELECT status FROM trail.verdict WHERE path = ' . sql_quote(log_path($v, '0105', 3))),
+		'modified', 'verified again: modified');
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM proven'), '14',
+		'a modified file stays out');
+
+	# valid hashes under a digest whose signature failed are not proven
+	my $b = make_tree('badsig');
+	$node->safe_psql('postgres', qq{
+		CREATE FOREIGN TABLE proven_bad (event_id uuid)
+		  SERVER verified OPTIONS (location '$b/AWSLogs', verified_only 'true');
+		SELECT count(*) FROM trail.verify('$b/AWSLogs', signatures => }
+		  . sql_quote(slurp_file_text("$b/signatures.json")) . '::jsonb)');
+	is($node->safe_psql('postgres', 'SELECT count(*) FROM proven_bad'), '12',
+		'the logs of a digest with a bad signature are left out');
+}
+
 done_testing();
