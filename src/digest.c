@@ -331,13 +331,15 @@ static bool
 hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 		  StringInfo keep, TrailError *err)
 {
+	static char *buf = NULL;
 	TrailSource *src = trail_source_open_file(path, err);
-	char	   *buf;
 	ssize_t		n;
 
 	if (src == NULL)
 		return false;
-	buf = palloc(HASH_CHUNK);
+	/* one buffer for the life of the backend: no allocation per file */
+	if (buf == NULL)
+		buf = MemoryContextAlloc(TopMemoryContext, HASH_CHUNK);
 	trail_sha256_reset(h);
 	for (;;)
 	{
@@ -346,7 +348,6 @@ hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 		if (n < 0)
 		{
 			trail_source_close(src);
-			pfree(buf);
 			return false;
 		}
 		if (n == 0)
@@ -360,14 +361,12 @@ hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 								"digest is larger than %d MB when inflated",
 								DIGEST_MAX_SIZE / (1024 * 1024));
 				trail_source_close(src);
-				pfree(buf);
 				return false;
 			}
 			appendBinaryStringInfo(keep, buf, n);
 		}
 	}
 	trail_source_close(src);
-	pfree(buf);
 	trail_sha256_final(h, out);
 	return true;
 }

@@ -407,8 +407,14 @@ trail_verify(PG_FUNCTION_ARGS)
 	if (!PG_ARGISNULL(3))
 		req.signatures = given_signatures(PG_GETARG_JSONB_P(3));
 
+	/*
+	 * SPI_connect and every SPI call leave the current context at SPI's
+	 * own, which SPI_finish frees: the results live in cxt.
+	 */
 	SPI_connect();
+	MemoryContextSwitchTo(cxt);
 	req.keys = load_keys(ext_schema(fcinfo));
+	MemoryContextSwitchTo(cxt);
 	rows = trail_verify_walk(&req);
 	list_sort(rows, compare_rows);
 	record_verdicts(ext_schema(fcinfo), rows);
