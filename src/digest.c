@@ -17,6 +17,7 @@
 
 #include <sys/stat.h>
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -84,14 +85,16 @@ const char *
 trail_s3_key_of(const char *path)
 {
 	const char *p = path;
+	const char *key = path;
 
+	/* the last one, as s3_layout.c reads paths */
 	while ((p = strstr(p, "AWSLogs/")) != NULL)
 	{
 		if (p == path || p[-1] == '/')
-			return p;
+			key = p;
 		p++;
 	}
-	return path;
+	return key;
 }
 
 /* ----------------------------------------------------------------
@@ -1104,4 +1107,195 @@ trail_verify_walk(const TrailVerifyRequest *req)
 	}
 	trail_report_finish(report);
 	return w.rows;
+}
+
+/* ----------------------------------------------------------------
+ * Digests as a time index: the event range of every file they list
+ * ----------------------------------------------------------------
+ */
+
+/* one parsed digest, kept for the life of the backend (digests do not change) */
+typedef struct CachedDigest
+{
+	const char *path;
+	uint32		hash;
+	char		status;
+	int64		size;
+	time_t		mtime;
+	int			nlogs;
+	char	  **keys;			/* S3 keys of the listed files */
+	TimestampTz *oldest;
+	TimestampTz *newest;
+} CachedDigest;
+
+#define SH_PREFIX digestcache
+#define SH_ELEMENT_TYPE CachedDigest
+#define SH_KEY_TYPE const char *
+#define SH_KEY path
+#define SH_HASH_KEY(tb, key) hash_bytes((const unsigned char *) (key), strlen(key))
+#define SH_EQUAL(tb, a, b) (strcmp(a, b) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) a->hash
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* the S3 key of a listed file -> its event range, for the last index */
+typedef struct RangeEntry
+{
+	const char *key;
+	uint32		hash;
+	char		status;
+	TimestampTz oldest;
+	TimestampTz newest;
+} RangeEntry;
+
+#define SH_PREFIX rangemap
+#define SH_ELEMENT_TYPE RangeEntry
+#define SH_KEY_TYPE const char *
+#define SH_KEY key
+#define SH_HASH_KEY(tb, key) hash_bytes((const unsigned char *) (key), strlen(key))
+#define SH_EQUAL(tb, a, b) (strcmp(a, b) == 0)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) a->hash
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+static MemoryContext digest_cache_cxt = NULL;
+static digestcache_hash *digest_cache = NULL;
+static MemoryContext range_cxt = NULL;
+static rangemap_hash *ranges = NULL;
+
+/* a digest's listed files and ranges, parsed once per size and mtime */
+static CachedDigest *
+cached_digest(const char *path)
+{
+	struct stat st;
+	CachedDigest *c;
+	bool		found;
+
+	if (stat(path, &st) != 0)
+		return NULL;
+	c = digestcache_insert(digest_cache, path, &found);
+	if (!found)
+		c->path = MemoryContextStrdup(digest_cache_cxt, path);
+	if (!found || c->size != st.st_size || c->mtime != st.st_mtime)
+	{
+		MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext,
+												  "trail digest read",
+												  ALLOCSET_DEFAULT_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(tmp);
+		TrailDigest d;
+		TrailError	err = {0};
+		int			i;
+
+		err.offset = -1;
+		c->size = st.st_size;
+		c->mtime = st.st_mtime;
+		c->nlogs = 0;
+		if (trail_digest_read(path, &d, &err))
+		{
+			MemoryContextSwitchTo(digest_cache_cxt);
+			c->keys = palloc(sizeof(char *) * Max(d.nlogs, 1));
+			c->oldest = palloc(sizeof(TimestampTz) * Max(d.nlogs, 1));
+			c->newest = palloc(sizeof(TimestampTz) * Max(d.nlogs, 1));
+			for (i = 0; i < d.nlogs; i++)
+			{
+				/* a range that is not a range is no index */
+				if (!d.logs[i].has_event_times ||
+					d.logs[i].oldest > d.logs[i].newest)
+					continue;
+				c->keys[c->nlogs] = pstrdup(trail_s3_key_of(d.logs[i].object));
+				c->oldest[c->nlogs] = d.logs[i].oldest;
+				c->newest[c->nlogs] = d.logs[i].newest;
+				c->nlogs++;
+			}
+		}
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(tmp);
+	}
+	return c;
+}
+
+/*
+ * Give the log files in files that digests list (digests among files) the
+ * event range their digest says, and return the list, without the files a
+ * directory scan does not read when event_files_only.  Digests that
+ * cannot be read are passed over: the files they list keep the delivery
+ * heuristic.  The ranges are also kept, by S3 key, for
+ * trail_digest_event_range (a parallel worker's files come as paths).
+ */
+List *
+trail_digest_index(List *files, bool event_files_only)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	if (digest_cache_cxt == NULL)
+	{
+		digest_cache_cxt = AllocSetContextCreate(TopMemoryContext,
+												 "trail digest cache",
+												 ALLOCSET_DEFAULT_SIZES);
+		digest_cache = digestcache_create(digest_cache_cxt, 256, NULL);
+		range_cxt = AllocSetContextCreate(TopMemoryContext,
+										  "trail digest ranges",
+										  ALLOCSET_DEFAULT_SIZES);
+		ranges = rangemap_create(range_cxt, 1024, NULL);
+	}
+
+	foreach(lc, files)
+	{
+		TrailFile  *f = (TrailFile *) lfirst(lc);
+		CachedDigest *c;
+		int			i;
+
+		if (f->layout.kind != TRAIL_KIND_DIGEST)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		c = cached_digest(f->path);
+		for (i = 0; c != NULL && i < c->nlogs; i++)
+		{
+			bool		found;
+			RangeEntry *r = rangemap_insert(ranges, c->keys[i], &found);
+
+			if (!found)
+			{
+				r->key = c->keys[i];
+				r->oldest = c->oldest[i];
+				r->newest = c->newest[i];
+			}
+		}
+	}
+
+	foreach(lc, files)
+	{
+		TrailFile  *f = (TrailFile *) lfirst(lc);
+
+		if (f->layout.kind != TRAIL_KIND_NONE &&
+			f->layout.kind != TRAIL_KIND_DIGEST)
+			trail_digest_event_range(f->path, &f->layout);
+		if (!event_files_only || trail_walk_wants(&f->layout))
+			kept = lappend(kept, f);
+	}
+	return kept;
+}
+
+/* the event range a digest indexed so far lists for the file at path */
+void
+trail_digest_event_range(const char *path, TrailLayout *layout)
+{
+	RangeEntry *r;
+
+	layout->has_event_range = false;
+	if (ranges == NULL)
+		return;
+	r = rangemap_lookup(ranges, trail_s3_key_of(path));
+	if (r == NULL)
+		return;
+	layout->has_event_range = true;
+	layout->oldest_event = r->oldest;
+	layout->newest_event = r->newest;
 }

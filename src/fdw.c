@@ -497,6 +497,7 @@ shared_next_file(void *arg)
 			return NULL;
 		path = shared->data + offsets[i];
 		trail_layout_parse(path, &layout);
+		trail_digest_event_range(path, &layout);
 		if (trail_prune_keep_file(state->prune, &layout))
 		{
 			pg_atomic_fetch_add_u64(&SHARED_TAKEN(shared)[state->participant], 1);
@@ -513,7 +514,13 @@ start_scan(TrailExecState *state)
 	if (state->shared != NULL && IsParallelWorker())
 	{
 		/* a worker: the files come from the leader, the values are ours */
+		bool		is_directory;
+
 		old = MemoryContextSwitchTo(state->run_cxt);
+		/* the walk indexes the digests: their event ranges prune the files */
+		(void) trail_walk_cached(state->opts.location, walk_flags(&state->opts),
+								 &is_directory,
+								 trail_report_create(TRAIL_ON_ERROR_SKIP));
 		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
 		state->report = trail_report_create(state->opts.on_error);
 		state->single_file = state->shared->single_file;
@@ -628,6 +635,9 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							trail_describe_verified(&state->left_out), es);
 	if (pruning)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
+	if (state->prepared && trail_prune_describe_time(state->prune))
+		ExplainPropertyText("Trail Time Pruning",
+							trail_prune_describe_time(state->prune), es);
 	if (testing)
 		ExplainPropertyText("Trail Record Filter", testing, es);
 

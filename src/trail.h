@@ -360,6 +360,10 @@ typedef struct TrailLayout
 	char		region[40];
 	bool		has_delivered_at;
 	TimestampTz delivered_at;
+	/* filled by trail_digest_index, not from the path: */
+	bool		has_event_range;	/* a digest lists the file */
+	TimestampTz oldest_event;	/* its oldestEventTime */
+	TimestampTz newest_event;	/* its newestEventTime */
 } TrailLayout;
 
 extern bool trail_layout_parse(const char *path, TrailLayout *layout);
@@ -483,6 +487,7 @@ extern bool trail_prune_filter(void *arg, const char *path,
 							   const TrailRecord *rec);
 extern char *trail_prune_describe(List *filters, bool file_level,
 								  bool folder_pruning);
+extern char *trail_prune_describe_time(TrailPrune *prune);
 
 /* ----------------------------------------------------------------
  * functions.c: SQL-callable functions and the privilege check
@@ -626,6 +631,8 @@ extern bool trail_file_sha256(const char *path, TrailSha256 *h,
 							  TrailError *err);
 extern const char *trail_s3_key_of(const char *path);
 extern List *trail_verify_walk(const TrailVerifyRequest *req);
+extern List *trail_digest_index(List *files, bool event_files_only);
+extern void trail_digest_event_range(const char *path, TrailLayout *layout);
 
 /* ----------------------------------------------------------------
  * verify.c: the SQL front end of validation, and the verdicts

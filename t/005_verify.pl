@@ -68,6 +68,7 @@ sub label
 {
 	my ($path) = @_;
 	return "L$1" if $path =~ /_L0*(\d+)\.json\.gz$/;
+	return 'D5' if $path =~ /20250306T010000Z\.json\.gz$/;
 	return "D$1" if $path =~ /T0(\d)0000Z\.json\.gz$/;
 	return $path;
 }
@@ -279,6 +280,39 @@ unverified\|/,
 		  . sql_quote(slurp_file_text("$b/signatures.json")) . '::jsonb)');
 	is($node->safe_psql('postgres', 'SELECT count(*) FROM proven_bad'), '12',
 		'the logs of a digest with a bad signature are left out');
+}
+
+# digests as a time index: a record delivered two days after its event is
+# found by a one-day query when a digest lists its file
+{
+	my $l = make_tree('late');
+	is(statuses($l), expect(D5 => 'valid', L11 => 'valid'), 'late: the tree verifies');
+	$node->safe_psql('postgres', qq{
+		CREATE FOREIGN TABLE late (event_id uuid, event_time timestamptz)
+		  SERVER verified OPTIONS (location '$l/AWSLogs');});
+	my $day = q{SELECT count(*) FROM late WHERE event_time >= '2025-03-04T00:00:00Z' AND event_time < '2025-03-05T00:00:00Z'};
+	is($node->safe_psql('postgres', $day), '18',
+		'a one-day query finds the record delivered two days late');
+	my $plan = $node->safe_psql('postgres', "EXPLAIN (COSTS OFF) $day");
+	like($plan, qr/Trail Files: 10 of 10/, 'EXPLAIN: every file of the day is read');
+	like($plan, qr/Trail Time Pruning: 0 files pruned by digest event ranges, 0 by delivery time; 9 kept by digest event ranges/,
+		'EXPLAIN: the late file is kept by its digest event range');
+
+	my $d2 = q{SELECT count(*) FROM late WHERE event_time >= '2025-03-04T02:00:00Z' AND event_time < '2025-03-04T03:00:00Z'};
+	is($node->safe_psql('postgres', $d2), '4', 'an hour: its four records');
+	like($node->safe_psql('postgres', "EXPLAIN (COSTS OFF) $d2"),
+		qr/Trail Files: 3 of 10\n.*Trail Time Pruning: 7 files pruned by digest event ranges, 0 by delivery time; 2 kept by digest event ranges/s,
+		'EXPLAIN: exact pruning by digest ranges; the file no digest lists is kept by the delivery guess');
+	my $d3 = q{SELECT count(*) FROM late WHERE event_time >= '2025-03-04T05:00:00Z' AND event_time < '2025-03-04T06:00:00Z'};
+	is($node->safe_psql('postgres', $d3), '0', 'an hour without events');
+	like($node->safe_psql('postgres', "EXPLAIN (COSTS OFF) $d3"),
+		qr/Trail Files: 0 of 10\n.*Trail Time Pruning: 9 files pruned by digest event ranges, 1 by delivery time; 0 kept by digest event ranges/s,
+		'EXPLAIN: which files digest ranges pruned and which the delivery guess');
+
+	# without the digest that lists it, the delivery guess misses it (as before)
+	unlink digest_path($l, '01') =~ s{/04/(.*)_20250304T010000Z}{/06/$1_20250306T010000Z}r or die;
+	is($node->safe_psql('postgres', $day), '17',
+		'without its digest, the late record is outside the delivery guess');
 }
 
 done_testing();

@@ -21,7 +21,9 @@ only in 2020) and C (not in keys.json) sign nothing unless a variant says.
 
 Variants: intact, restart (D3 starts a new chain), badsig (D3 carries a
 wrong signature for D2), nokey (D2 signed with C), expired (D2 signed
-with B).
+with B), late (a fifth digest, D5, for 2025-03-06 00:00-01:00 lists L11,
+delivered 2025-03-06 00:05 with an event of 2025-03-04 01:10: two days
+late).
 """
 import base64
 import gzip
@@ -72,14 +74,14 @@ def record(t, n):
             "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::%s:user/u" % ACCT}}
 
 
-def log_key(hhmm, tag):
-    return "AWSLogs/%s/CloudTrail/%s/2025/03/04/%s_CloudTrail_%s_20250304T%sZ_%s.json.gz" % (
-        ACCT, REGION, ACCT, REGION, hhmm, tag)
+def log_key(hhmm, tag, day="04"):
+    return "AWSLogs/%s/CloudTrail/%s/2025/03/%s/%s_CloudTrail_%s_202503%sT%sZ_%s.json.gz" % (
+        ACCT, REGION, day, ACCT, REGION, day, hhmm, tag)
 
 
-def digest_key(hh):
-    return "AWSLogs/%s/CloudTrail-Digest/%s/2025/03/04/%s_CloudTrail-Digest_%s_%s_%s_20250304T%s0000Z.json.gz" % (
-        ACCT, REGION, ACCT, REGION, TRAIL, REGION, hh)
+def digest_key(hh, day="04"):
+    return "AWSLogs/%s/CloudTrail-Digest/%s/2025/03/%s/%s_CloudTrail-Digest_%s_%s_%s_202503%sT%s0000Z.json.gz" % (
+        ACCT, REGION, day, ACCT, REGION, TRAIL, REGION, day, hh)
 
 
 def write(out, key, data):
@@ -157,6 +159,35 @@ def make(out, variant):
         write(out, dkey, gz(data))
         if restart:
             heads[prev[0]] = prev[2]
+        prev = (dkey, data, sig)
+    if variant == "late":
+        body = json.dumps({"Records": [record("2025-03-04T01:10:00Z", 11)]},
+                          separators=(",", ":")).encode()
+        k = log_key("0005", "L%015d" % 11, day="06")
+        write(out, k, gz(body))
+        dkey = digest_key("01", day="06")
+        doc = {
+            "awsAccountId": ACCT,
+            "digestStartTime": "2025-03-06T00:00:00Z",
+            "digestEndTime": "2025-03-06T01:00:00Z",
+            "digestS3Bucket": BUCKET, "digestS3Object": dkey,
+            "digestPublicKeyFingerprint": fp["S"],
+            "digestSignatureAlgorithm": "SHA256withRSA",
+            "newestEventTime": "2025-03-04T01:10:00Z",
+            "oldestEventTime": "2025-03-04T01:10:00Z",
+            "previousDigestS3Bucket": BUCKET, "previousDigestS3Object": prev[0],
+            "previousDigestHashValue": hashlib.sha256(prev[1]).hexdigest(),
+            "previousDigestHashAlgorithm": "SHA-256",
+            "previousDigestSignature": prev[2],
+            "logFiles": [{"s3Bucket": BUCKET, "s3Object": k,
+                          "hashValue": hashlib.sha256(body).hexdigest(),
+                          "hashAlgorithm": "SHA-256",
+                          "newestEventTime": "2025-03-04T01:10:00Z",
+                          "oldestEventTime": "2025-03-04T01:10:00Z"}],
+        }
+        data = json.dumps(doc, separators=(",", ":")).encode()
+        sig = sign(keys["S"], signing_string(data, doc))
+        write(out, dkey, gz(data))
         prev = (dkey, data, sig)
     heads[prev[0]] = prev[2]
     # the newest hour: delivered after the last digest
