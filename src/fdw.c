@@ -120,6 +120,7 @@ typedef struct TrailExecState
 	int			nfound;			/* files under the location */
 	int			nread;			/* how many of them the scan reads */
 	TrailVerifiedCounts left_out;	/* by verified_only */
+	char	   *time_pruning;	/* how time pruning judged them, or NULL */
 	List	   *files;			/* the ones to read: char * paths */
 	int			next_file;
 	TrailReport *report;
@@ -459,6 +460,7 @@ prepare_files(TrailExecState *state, bool explain_only)
 									walk_flags(&state->opts), state->prune,
 									state->report, &state->single_file,
 									&state->nfound);
+	state->time_pruning = trail_prune_describe_time(state->prune);
 	if (state->opts.verified_only)
 		state->files = trail_keep_verified(state->files, &state->left_out);
 	state->nread = list_length(state->files);
@@ -635,9 +637,8 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 							trail_describe_verified(&state->left_out), es);
 	if (pruning)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
-	if (state->prepared && trail_prune_describe_time(state->prune))
-		ExplainPropertyText("Trail Time Pruning",
-							trail_prune_describe_time(state->prune), es);
+	if (state->prepared && state->time_pruning)
+		ExplainPropertyText("Trail Time Pruning", state->time_pruning, es);
 	if (testing)
 		ExplainPropertyText("Trail Record Filter", testing, es);
 
