@@ -25,6 +25,12 @@
  * Beside the flow: pruning.c turns a query's quals into tests on files and
  * records, for the FDW and for the CustomScan.
  *
+ * Log file validation: digest.c reads CloudTrail digests (cjson_doc.c,
+ * the only user of cJSON, parses them; crypto.c, the only user of
+ * OpenSSL, hashes and checks signatures), walks a tree's chain of
+ * digests and indexes the event ranges they list for time pruning;
+ * verify.c is its SQL front end and keeps the verdicts.
+ *
  * Errors found while reading are "soft": the reading layers fill a
  * TrailError and return, and scan.c decides whether to raise or to skip.
  *
