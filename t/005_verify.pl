@@ -150,6 +150,24 @@ is(scalar(grep { / ok$/ } @py), 4, 'Python verifies the same four signatures');
 is(statuses($intact, '{}'), expect(D4 => 'unverified'),
 	'no signature for the newest digest: it alone is unverified');
 
+# a window of delivery times: log files delivered in it, digests whose
+# period overlaps it (all still verified through their successors)
+{
+	my $sigs = sql_quote(slurp_file_text("$intact/signatures.json"));
+	my $q = sub {
+		my ($args) = @_;
+		my $out = $node->safe_psql('postgres',
+			"SELECT path, status FROM trail.verify('$intact/AWSLogs', $args, signatures => ${sigs}::jsonb) ORDER BY object, path");
+		return join ', ', map { my ($p, $st) = split /\|/; label($p) . " $st" } split /\n/, $out;
+	};
+	is($q->(q{since => '2025-03-04T02:00:00Z'}),
+		'D2 valid, D3 valid, D4 valid, L5 valid, L6 valid, L7 valid, L8 valid, L9 not_covered',
+		'since: the files delivered after it, the digests ending after it');
+	is($q->(q{since => '2025-03-04T00:00:00Z', until => '2025-03-04T01:00:00Z'}),
+		'D1 valid, D2 valid, L1 valid, L2 valid',
+		'since and until: one hour');
+}
+
 my $t;
 
 $t = copy_tree($intact);
