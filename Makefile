@@ -27,6 +27,10 @@ OBJS = \
 	src/fdw_options.o \
 	src/pruning.o \
 	src/fdw.o \
+	src/cjson_doc.o \
+	src/crypto.o \
+	src/digest.o \
+	src/verify.o \
 	src/trail.o
 
 # One test file per topic; keep this list in step with sql/*.sql
@@ -55,12 +59,13 @@ REGRESS = \
 	who_what \
 	actors \
 	store \
+	verify \
 	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail
 
-PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags zlib)
-SHLIB_LINK = $(shell pkg-config --libs zlib)
+PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags zlib libcjson libcrypto)
+SHLIB_LINK = $(shell pkg-config --libs zlib libcjson libcrypto)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

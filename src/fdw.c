@@ -120,6 +120,8 @@ typedef struct TrailExecState
 	bool		single_file;
 	int			nfound;			/* files under the location */
 	int			nread;			/* how many of them the scan reads */
+	TrailVerifiedCounts left_out;	/* by verified_only */
+	char	   *time_pruning;	/* how time pruning judged them, or NULL */
 	List	   *files;			/* the ones to read: char * paths */
 	int			next_file;
 	TrailReport *report;
@@ -550,6 +552,9 @@ prepare_files(TrailExecState *state, bool explain_only)
 									walk_flags(&state->opts), state->prune,
 									state->report, &state->single_file,
 									&state->nfound);
+	state->time_pruning = trail_prune_describe_time(state->prune);
+	if (state->opts.verified_only)
+		state->files = trail_keep_verified(state->files, &state->left_out);
 	state->nread = list_length(state->files);
 	state->next_file = 0;
 	state->prepared = true;
@@ -586,6 +591,7 @@ shared_next_file(void *arg)
 			return NULL;
 		path = shared->data + offsets[i];
 		trail_layout_parse(path, &layout);
+		trail_digest_event_range(path, &layout);
 		if (trail_prune_keep_file(state->prune, &layout))
 		{
 			pg_atomic_fetch_add_u64(&SHARED_TAKEN(shared)[state->participant], 1);
@@ -602,7 +608,13 @@ start_scan(TrailExecState *state)
 	if (state->shared != NULL && IsParallelWorker())
 	{
 		/* a worker: the files come from the leader, the values are ours */
+		bool		is_directory;
+
 		old = MemoryContextSwitchTo(state->run_cxt);
+		/* the walk indexes the digests: their event ranges prune the files */
+		(void) trail_walk_cached(state->opts.location, walk_flags(&state->opts),
+								 &is_directory,
+								 trail_report_create(TRAIL_ON_ERROR_SKIP));
 		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
 		state->report = trail_report_create(state->opts.on_error);
 		state->single_file = state->shared->single_file;
@@ -712,8 +724,13 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (state->prepared)
 		ExplainPropertyText("Trail Files",
 							psprintf("%d of %d", state->nread, state->nfound), es);
+	if (state->prepared && state->opts.verified_only)
+		ExplainPropertyText("Trail Verified Only",
+							trail_describe_verified(&state->left_out), es);
 	if (pruning)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
+	if (state->prepared && state->time_pruning)
+		ExplainPropertyText("Trail Time Pruning", state->time_pruning, es);
 	if (testing)
 		ExplainPropertyText("Trail Record Filter", testing, es);
 
@@ -773,9 +790,13 @@ all_files(TrailExecState *state, bool *single_file)
 {
 	TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
 	int			nfound;
+	List	   *files = trail_scan_files(state->opts.location,
+										 walk_flags(&state->opts),
+										 NULL, quiet, single_file, &nfound);
 
-	return trail_scan_files(state->opts.location, walk_flags(&state->opts),
-							NULL, quiet, single_file, &nfound);
+	if (state->opts.verified_only)
+		files = trail_keep_verified(files, &state->left_out);
+	return files;
 }
 
 static Size

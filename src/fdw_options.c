@@ -37,6 +37,7 @@ static const TrailOption valid_options[] = {
 	{"on_error", ForeignTableRelationId},
 	{"max_delivery_delay", ForeignTableRelationId},
 	{"folder_pruning", ForeignTableRelationId},
+	{"verified_only", ForeignTableRelationId},
 	{"field", AttributeRelationId},
 	{NULL, InvalidOid}
 };
@@ -142,7 +143,8 @@ trail_fdw_validator(PG_FUNCTION_ARGS)
 			has_location = true;
 		}
 		else if (strcmp(def->defname, "recursive") == 0 ||
-				 strcmp(def->defname, "folder_pruning") == 0)
+				 strcmp(def->defname, "folder_pruning") == 0 ||
+				 strcmp(def->defname, "verified_only") == 0)
 			(void) defGetBoolean(def);
 		else if (strcmp(def->defname, "on_error") == 0)
 			(void) trail_on_error_from_string(defGetString(def));
@@ -182,6 +184,7 @@ trail_fdw_get_options(Oid foreigntableid, TrailFdwOptions *opts)
 	opts->on_error = TRAIL_ON_ERROR_STOP;
 	opts->max_delivery_delay = -1;
 	opts->folder_pruning = trail_folder_pruning;
+	opts->verified_only = false;
 
 	foreach(lc, table->options)
 	{
@@ -197,6 +200,8 @@ trail_fdw_get_options(Oid foreigntableid, TrailFdwOptions *opts)
 			opts->max_delivery_delay = parse_delay(defGetString(def));
 		else if (strcmp(def->defname, "folder_pruning") == 0)
 			opts->folder_pruning = defGetBoolean(def);
+		else if (strcmp(def->defname, "verified_only") == 0)
+			opts->verified_only = defGetBoolean(def);
 	}
 	/* the setting only when the table does not say (it may be invalid) */
 	if (opts->max_delivery_delay < 0)

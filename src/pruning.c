@@ -119,6 +119,11 @@ struct TrailPrune
 	bool		warned;
 	char	   *folder_path;	/* the file whose layout is in folder */
 	TrailLayout folder;
+
+	/* time pruning of files, for EXPLAIN */
+	int			time_by_digest;	/* pruned by the event range a digest lists */
+	int			time_by_delivery;	/* pruned by delivery time (no digest) */
+	int			kept_by_digest;	/* kept, judged by a digest's range */
 };
 
 static bool has_set(TrailPrune *prune, int column);
@@ -1025,19 +1030,51 @@ trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout)
 		return false;
 
 	/*
-	 * A file delivered at D holds events from D - max_delivery_delay up to
-	 * D (plus slack for clock skew).
+	 * A digest lists the file with the times of its oldest and newest
+	 * events: exact, however late the file was delivered.
+	 */
+	if (prune->has_time && layout->has_event_range)
+	{
+		if ((prune->lo != DT_NOBEGIN && layout->newest_event < prune->lo) ||
+			(prune->hi != DT_NOEND && layout->oldest_event > prune->hi))
+		{
+			prune->time_by_digest++;
+			return false;
+		}
+		prune->kept_by_digest++;
+		return true;
+	}
+
+	/*
+	 * Otherwise a file delivered at D holds events from D -
+	 * max_delivery_delay up to D (plus slack for clock skew).
 	 */
 	if (prune->has_time && layout->has_delivered_at)
 	{
-		if (prune->lo != DT_NOBEGIN &&
-			layout->delivered_at + TRAIL_DELIVERY_SLACK_USECS < prune->lo)
+		if ((prune->lo != DT_NOBEGIN &&
+			 layout->delivered_at + TRAIL_DELIVERY_SLACK_USECS < prune->lo) ||
+			(prune->hi != DT_NOEND &&
+			 layout->delivered_at - prune->delay > prune->hi))
+		{
+			prune->time_by_delivery++;
 			return false;
-		if (prune->hi != DT_NOEND &&
-			layout->delivered_at - prune->delay > prune->hi)
-			return false;
+		}
 	}
 	return true;
+}
+
+/*
+ * For EXPLAIN: how time pruning judged the files, or NULL when the quals
+ * have no time bounds.
+ */
+char *
+trail_prune_describe_time(TrailPrune *prune)
+{
+	if (prune == NULL || !prune->has_time)
+		return NULL;
+	return psprintf("%d files pruned by digest event ranges, %d by delivery time; %d kept by digest event ranges",
+					prune->time_by_digest, prune->time_by_delivery,
+					prune->kept_by_digest);
 }
 
 /*

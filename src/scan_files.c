@@ -63,7 +63,11 @@ trail_walk_cached(const char *location, int flags, bool *is_directory,
 	MemoryContextReset(walk_cache.cxt);
 	walk_cache.files = NIL;
 	old = MemoryContextSwitchTo(walk_cache.cxt);
-	files = trail_scan_walk(location, flags, is_directory, report);
+	/* digests are walked too: they give the files they list event ranges */
+	files = trail_scan_walk(location, flags & ~TRAIL_WALK_EVENT_FILES,
+							is_directory, report);
+	if (*is_directory)
+		files = trail_digest_index(files, (flags & TRAIL_WALK_EVENT_FILES) != 0);
 	walk_cache.location = pstrdup(location);
 	MemoryContextSwitchTo(old);
 	if (trail_report_count(report) == problems)

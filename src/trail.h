@@ -27,6 +27,12 @@
  * Beside the flow: pruning.c turns a query's quals into tests on files and
  * records, for the FDW and for the CustomScan.
  *
+ * Log file validation: digest.c reads CloudTrail digests (cjson_doc.c,
+ * the only user of cJSON, parses them; crypto.c, the only user of
+ * OpenSSL, hashes and checks signatures), walks a tree's chain of
+ * digests and indexes the event ranges they list for time pruning;
+ * verify.c is its SQL front end and keeps the verdicts.
+ *
  * Errors found while reading are "soft": the reading layers fill a
  * TrailError (error.c, below everything) and return it, and scan.c decides
  * whether to raise or to skip.  file_walk.c returns its problems as a list.
@@ -437,6 +443,10 @@ typedef struct TrailLayout
 	char		region[40];
 	bool		has_delivered_at;
 	TimestampTz delivered_at;
+	/* filled by trail_digest_index, not from the path: */
+	bool		has_event_range;	/* a digest lists the file */
+	TimestampTz oldest_event;	/* its oldestEventTime */
+	TimestampTz newest_event;	/* its newestEventTime */
 } TrailLayout;
 
 extern bool trail_layout_parse(const char *path, TrailLayout *layout);
@@ -578,6 +588,7 @@ extern bool trail_prune_filter(void *arg, const char *path,
 							   const TrailRecord *rec);
 extern char *trail_prune_describe(List *filters, bool file_level,
 								  bool folder_pruning);
+extern char *trail_prune_describe_time(TrailPrune *prune);
 
 /* ----------------------------------------------------------------
  * functions.c: SQL-callable functions and the privilege check
@@ -590,6 +601,153 @@ extern void trail_check_file_access(void);
  * ----------------------------------------------------------------
  */
 extern void trail_read_scan_init(void);
+
+/* ----------------------------------------------------------------
+ * cjson_doc.c: small whole JSON documents as trees (the only user of cJSON)
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailDoc TrailDoc;
+typedef struct TrailDocNode TrailDocNode;	/* opaque: a value in a TrailDoc */
+
+extern TrailDoc *trail_doc_parse(const char *data, size_t len, TrailError *err);
+extern void trail_doc_free(TrailDoc *doc);
+extern const TrailDocNode *trail_doc_root(const TrailDoc *doc);
+extern TrailJsonType trail_doc_type(const TrailDocNode *node);
+extern const TrailDocNode *trail_doc_member(const TrailDocNode *obj,
+											const char *key, bool *duplicate);
+extern const TrailDocNode *trail_doc_next(const TrailDocNode *parent,
+										  const TrailDocNode *prev);
+extern const char *trail_doc_string(const TrailDocNode *node);
+extern bool trail_doc_number(const TrailDocNode *node, double *value);
+
+/* ----------------------------------------------------------------
+ * crypto.c: SHA-256, RSA signatures, DER keys (the only user of OpenSSL)
+ * ----------------------------------------------------------------
+ */
+#define TRAIL_SHA256_LEN 32
+
+typedef struct TrailSha256 TrailSha256;
+
+extern TrailSha256 *trail_sha256_create(void);
+extern void trail_sha256_reset(TrailSha256 *h);
+extern void trail_sha256_update(TrailSha256 *h, const void *data, size_t len);
+extern void trail_sha256_final(TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN]);
+extern void trail_md5_hex(const void *data, size_t len, char out[33]);
+extern bool trail_public_key_check(const unsigned char *der, size_t len, int *bits);
+extern bool trail_rsa_sha256_verify(const unsigned char *der, size_t derlen,
+									const char *msg, size_t msglen,
+									const unsigned char *sig, size_t siglen,
+									bool *bad_key);
+
+/* ----------------------------------------------------------------
+ * digest.c: digest files, the data-signing string, the chain walk
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailDigestLog
+{
+	char	   *bucket;
+	char	   *object;			/* S3 key as the digest gives it */
+	unsigned char hash[TRAIL_SHA256_LEN];	/* of the inflated bytes */
+	bool		has_event_times;
+	TimestampTz oldest;			/* oldestEventTime */
+	TimestampTz newest;			/* newestEventTime */
+} TrailDigestLog;
+
+typedef struct TrailDigest
+{
+	char	   *account_id;
+	char	   *start_time_text;
+	char	   *end_time_text;	/* digestEndTime as written: it is signed */
+	TimestampTz start_time;
+	TimestampTz end_time;
+	char	   *bucket;			/* digestS3Bucket */
+	char	   *object;			/* digestS3Object */
+	char	   *fingerprint;	/* digestPublicKeyFingerprint */
+	char	   *prev_bucket;	/* NULL in a digest that starts a chain */
+	char	   *prev_object;
+	bool		has_prev_hash;
+	unsigned char prev_hash[TRAIL_SHA256_LEN];
+	char	   *prev_signature; /* hex as written, or NULL */
+	int			nlogs;
+	TrailDigestLog *logs;
+	unsigned char hash[TRAIL_SHA256_LEN];	/* of this digest's inflated bytes */
+} TrailDigest;
+
+/* a row of trail.public_key */
+typedef struct TrailPublicKey
+{
+	char	   *fingerprint;
+	char	   *region;
+	TimestampTz valid_from;
+	TimestampTz valid_to;
+	unsigned char *der;
+	int			derlen;
+} TrailPublicKey;
+
+/* a signature given for a digest no successor vouches for */
+typedef struct TrailGivenSignature
+{
+	char	   *key;			/* S3 key, AWSLogs/... */
+	char	   *hex;
+} TrailGivenSignature;
+
+typedef struct TrailVerifyRequest
+{
+	const char *location;
+	bool		has_since;
+	TimestampTz since;
+	bool		has_until;
+	TimestampTz until;
+	List	   *keys;			/* of TrailPublicKey */
+	List	   *signatures;		/* of TrailGivenSignature */
+} TrailVerifyRequest;
+
+/* one result of a verification */
+typedef struct TrailVerifyRow
+{
+	bool		is_digest;
+	char	   *path;
+	char	   *account_id;
+	char	   *region;
+	bool		has_delivered_at;
+	TimestampTz delivered_at;
+	const char *status;
+	char	   *detail;
+	char	   *digest_path;	/* the digest that vouches for it, or NULL */
+	bool		on_disk;
+	int64		size;
+	TimestampTz mtime;
+	bool		vouched;		/* valid, and listed by a verified digest */
+} TrailVerifyRow;
+
+extern bool trail_digest_read(const char *path, TrailDigest *digest,
+							  TrailError *err);
+extern bool trail_digest_parse(const char *data, size_t len,
+							   TrailDigest *digest, TrailError *err);
+extern char *trail_digest_signing_string(const TrailDigest *digest);
+extern bool trail_hex_decode(const char *hex, unsigned char *out, int outlen);
+extern void trail_hex_encode(const unsigned char *in, int len, char *out);
+extern bool trail_file_sha256(const char *path, TrailSha256 *h,
+							  unsigned char out[TRAIL_SHA256_LEN],
+							  TrailError *err);
+extern const char *trail_s3_key_of(const char *path);
+extern List *trail_verify_walk(const TrailVerifyRequest *req);
+extern List *trail_digest_index(List *files, bool event_files_only);
+extern void trail_digest_event_range(const char *path, TrailLayout *layout);
+
+/* ----------------------------------------------------------------
+ * verify.c: the SQL front end of validation, and the verdicts
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailVerifiedCounts
+{
+	int			no_verdict;		/* never verified */
+	int			not_valid;		/* its verdict is not valid */
+	int			changed;		/* size or mtime changed since */
+} TrailVerifiedCounts;
+
+extern List *trail_keep_verified(List *paths, TrailVerifiedCounts *counts);
+extern char *trail_describe_verified(const TrailVerifiedCounts *counts);
 
 /* ----------------------------------------------------------------
  * trail.c: settings

@@ -30,6 +30,7 @@ typedef struct TrailFdwOptions
 	TrailOnError on_error;
 	int64		max_delivery_delay; /* microseconds */
 	bool		folder_pruning; /* may pruning trust account/region/category folders? */
+	bool		verified_only;	/* only files trail.verify found valid */
 } TrailFdwOptions;
 
 extern void trail_fdw_get_options(Oid foreigntableid, TrailFdwOptions *opts);
