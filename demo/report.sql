@@ -24,28 +24,20 @@ SELECT kind,
  GROUP BY kind, account_id, region
  ORDER BY kind, account_id, region;
 
--- Short names for ARNs: arn:aws:iam::111122223333:user/alice -> user/alice;
--- arn:aws:sts::...:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/bob
--- -> role/SSO:Admin/bob
-CREATE FUNCTION pg_temp.short_arn(arn text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT regexp_replace(regexp_replace(regexp_replace(arn,
-               '^arn:[^:]+:(iam|sts)::\d+:', ''),
-               '^assumed-role/', 'role/'),
-               'AWSReservedSSO_(\w+?)_[0-9a-f]{16}', 'SSO:\1')
-$$;
-
 -- Read every event once; the sections below query this table.  Who acted:
--- "account" (the caller's account) and "principal" (the ARN, else the AWS
--- service, else the identity type and name).
+-- "account" (the actor's account) and "principal", the actor column (the
+-- role for assumed roles, the user, the service, ...) shortened, when it
+-- is an ARN, to its resource type and name (trail.arn): role/Admin,
+-- user/alice, root.
 CREATE TEMP TABLE ev AS
 SELECT e.*,
-       coalesce(e.account_id, e.recipient_account_id) AS account,
-       coalesce(pg_temp.short_arn(e.user_arn),
-                e.invoked_by,
-                e.user_type || coalesce('/' || e.user_name, '/' || e.principal_id, ''),
+       coalesce(e.actor_account, e.recipient_account_id) AS account,
+       coalesce(CASE WHEN (a).resource_type IS NULL THEN (a).resource_id
+                     ELSE (a).resource_type || '/' || regexp_replace((a).resource_id, '^.*/', '') END,
+                e.actor,
                 '(unknown)') AS principal
-  FROM trail.read(:'logs') AS e;
+  FROM trail.read(:'logs') AS e,
+       LATERAL (SELECT trail.arn(e.actor, lenient => true) AS a) arn;
 
 \echo '== Events, in all and by account, region and category'
 SELECT count(*)                      AS events,

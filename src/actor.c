@@ -40,6 +40,9 @@ member_text(const TrailMemberIndex *index, const char *key)
 	v = trail_json_get(index, key);
 	if (v.type != TRAIL_JSON_STRING || v.len <= 2)
 		return NULL;
+	/* most strings have no escape: copy them as they are */
+	if (memchr(v.ptr + 1, '\\', v.len - 2) == NULL)
+		return pnstrdup(v.ptr + 1, v.len - 2);
 	s = trail_json_unescape(v, &len, &replaced);
 	return len > 0 ? s : NULL;
 }
@@ -106,9 +109,11 @@ trail_actor_derive(TrailSlice ui, TrailActor *actor, TrailError *err)
 	user = member_text(&index, "userName");
 	account = member_text(&index, "accountId");
 	invoked = member_text(&index, "invokedBy");
-	session = member_object(&index, "sessionContext");
-	issuer = member_object(session, "sessionIssuer");
+	/* the nested objects only where a rule looks into them */
 	behalf = member_object(&index, "onBehalfOf");
+	session = (type != NULL && strcmp(type, "AssumedRole") == 0) ?
+		member_object(&index, "sessionContext") : NULL;
+	issuer = member_object(session, "sessionIssuer");
 
 	actor->actor_account = account;
 
