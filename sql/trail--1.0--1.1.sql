@@ -153,6 +153,37 @@ CREATE TABLE @extschema@.arn_type (
 COMMENT ON TABLE @extschema@.arn_type IS
 'The CloudFormation-style type of the resources an ARN names, by the ARN''s service and resource type';
 
+-- EC2 ids say what they are by their prefix (i-, sg-, vol-, ...): a rule
+-- whose resource_type is 'AWS::EC2::*' (CreateTags' resourceId) takes the
+-- type from here.
+CREATE TABLE @extschema@.id_prefix (
+    prefix text PRIMARY KEY,
+    resource_type text NOT NULL,
+    builtin boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.id_prefix IS
+'The resource type of an EC2 id by its prefix, for rules of trail.resource_key whose type is AWS::EC2::*';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.id_prefix', 'WHERE NOT builtin');
+INSERT INTO @extschema@.id_prefix (prefix, resource_type, builtin) VALUES
+    ('i-', 'AWS::EC2::Instance', true),
+    ('sg-', 'AWS::EC2::SecurityGroup', true),
+    ('vol-', 'AWS::EC2::Volume', true),
+    ('snap-', 'AWS::EC2::Snapshot', true),
+    ('ami-', 'AWS::EC2::Image', true),
+    ('vpc-', 'AWS::EC2::VPC', true),
+    ('subnet-', 'AWS::EC2::Subnet', true),
+    ('eni-', 'AWS::EC2::NetworkInterface', true),
+    ('igw-', 'AWS::EC2::InternetGateway', true),
+    ('rtb-', 'AWS::EC2::RouteTable', true),
+    ('eipalloc-', 'AWS::EC2::EIP', true),
+    ('nat-', 'AWS::EC2::NatGateway', true),
+    ('lt-', 'AWS::EC2::LaunchTemplate', true),
+    ('acl-', 'AWS::EC2::NetworkAcl', true),
+    ('vpce-', 'AWS::EC2::VPCEndpoint', true),
+    ('tgw-', 'AWS::EC2::TransitGateway', true),
+    ('key-', 'AWS::EC2::KeyPair', true),
+    ('fl-', 'AWS::EC2::FlowLog', true);
+
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.resource_key', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.arn_type', 'WHERE NOT builtin');
 
@@ -229,6 +260,7 @@ INSERT INTO @extschema@.resource_key (event_source, event_name, key, resource_ty
     ('ec2.amazonaws.com', NULL, 'routeTableId', 'AWS::EC2::RouteTable', true),
     ('ec2.amazonaws.com', NULL, 'natGatewayId', 'AWS::EC2::NatGateway', true),
     ('ec2.amazonaws.com', NULL, 'flowLogId', 'AWS::EC2::FlowLog', true),
+    ('ec2.amazonaws.com', NULL, 'resourceId', 'AWS::EC2::*', true),
     ('ec2.amazonaws.com', NULL, 'trafficMirrorFilterId', 'AWS::EC2::TrafficMirrorFilter', true),
     ('ec2.amazonaws.com', NULL, 'trafficMirrorTargetId', 'AWS::EC2::TrafficMirrorTarget', true),
     ('ec2.amazonaws.com', NULL, 'trafficMirrorSessionId', 'AWS::EC2::TrafficMirrorSession', true),
@@ -257,6 +289,7 @@ INSERT INTO @extschema@.resource_key (event_source, event_name, key, resource_ty
     ('iam.amazonaws.com', 'UpdateAccountPasswordPolicy', '@account', 'AWS::IAM::AccountPasswordPolicy', true),
     ('iam.amazonaws.com', 'DeleteAccountPasswordPolicy', '@account', 'AWS::IAM::AccountPasswordPolicy', true),
     ('signin.amazonaws.com', NULL, '@actor', 'AWS::IAM::User', true),
+    ('sso.amazonaws.com', NULL, '@actor', 'AWS::SSO::User', true),
     -- STS: the role assumed, the keys issued
     ('sts.amazonaws.com', NULL, 'roleArn', 'AWS::IAM::Role', true),
     ('sts.amazonaws.com', NULL, 'accessKeyId', 'AWS::IAM::AccessKey', true),
@@ -421,7 +454,8 @@ fallback AS (
     SELECT k.resource_type,
            CASE k.key WHEN '@account' THEN $6
                       ELSE coalesce($7->>'arn', $7 #>> '{sessionContext,sessionIssuer,arn}',
-                                    $7->>'userName', $7->>'principalId') END AS value,
+                                    $7->>'userName', $7->>'principalId',
+                                    $7 #>> '{onBehalfOf,userId}') END AS value,
            CASE k.key WHEN '@account' THEN 'account' ELSE 'actor' END AS role,
            4 AS rank
     FROM @extschema@.resource_key k
@@ -430,7 +464,12 @@ fallback AS (
       AND NOT EXISTS (SELECT FROM found)
 ),
 resolved AS (
-    SELECT CASE WHEN f.rank = 4 THEN coalesce(t.resource_type, f.resource_type)
+    SELECT CASE WHEN f.resource_type = 'AWS::EC2::*'
+                THEN coalesce((SELECT p.resource_type FROM @extschema@.id_prefix p
+                               WHERE f.value LIKE p.prefix || '%'
+                               ORDER BY length(p.prefix) DESC LIMIT 1),
+                              'AWS::EC2::Resource')
+                WHEN f.rank = 4 THEN coalesce(t.resource_type, f.resource_type)
                 ELSE coalesce(f.resource_type, t.resource_type) END AS resource_type,
            CASE WHEN (a).resource_id IS NULL THEN f.value
                 WHEN t.id_part = 'last' THEN regexp_replace((a).resource_id, '^.*/', '')

@@ -58,7 +58,8 @@ INSERT INTO calls VALUES
  (20, 'ecs.amazonaws.com', 'DeleteCluster', '{"cluster":"batch"}', NULL, NULL),
  (21, 'organizations.amazonaws.com', 'RemoveAccountFromOrganization', '{"accountId":"444455556666"}', NULL, NULL),
  (22, 'organizations.amazonaws.com', 'LeaveOrganization', NULL, NULL, NULL),
- (23, 'iam.amazonaws.com', 'ChangePassword', NULL, NULL, NULL);
+ (23, 'iam.amazonaws.com', 'ChangePassword', NULL, NULL, NULL),
+ (24, 'ec2.amazonaws.com', 'CreateTags', '{"resourcesSet":{"items":[{"resourceId":"i-0abc123def4567890"},{"resourceId":"sg-0a1b2c3d"},{"resourceId":"zzz-1"}]},"tagSet":{"items":[{"key":"team","value":"data"}]}}', NULL, NULL);
 SELECT c.n, c.name, r.*
 FROM calls c, trail.resources(c.source, c.name, c.req, c.resp, c.res, '111122223333',
                               '{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/carol","userName":"carol"}') r
