@@ -52,6 +52,7 @@ REGRESS = \
 	fdw_parallel \
 	views \
 	who_what \
+	detections \
 	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail
