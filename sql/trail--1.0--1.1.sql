@@ -627,6 +627,38 @@ $$;
 COMMENT ON FUNCTION @extschema@.policy_grants_all(text) IS
 'Whether a policy document allows "Action": "*" on "Resource": "*"';
 
+-- The accounts other than account that a policy document names (in ARNs
+-- or as bare "AWS" principals), as a comma-separated list, or NULL.
+-- Like json_strings below, its body is a query, so the planner does not
+-- inline it: a rule that uses it costs one function call, not a subplan
+-- (a view of 150 rules full of subplans looks expensive enough to be JIT
+-- compiled, which takes longer than running it).
+CREATE FUNCTION @extschema@.policy_foreign_accounts(policy text, account text)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT string_agg(DISTINCT m[1], ', ' ORDER BY m[1])
+FROM regexp_matches($1, '(?:arn:aws[a-z-]*:(?:iam|sts)::|"AWS"\s*:\s*(?:\[\s*)?")([0-9]{12})', 'g') m
+WHERE m[1] IS DISTINCT FROM $2
+$$;
+COMMENT ON FUNCTION @extschema@.policy_foreign_accounts(text, text) IS
+'The accounts other than the given one that a policy document names, comma-separated (NULL when none)';
+
+-- The strings a JSON path finds in a value, distinct, comma-separated (for
+-- the summaries of rules), or NULL when it finds none.
+CREATE FUNCTION @extschema@.json_strings(value jsonb, path jsonpath)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT string_agg(DISTINCT v #>> '{}', ', ' ORDER BY v #>> '{}')
+FROM jsonb_path_query($1, $2) v
+WHERE jsonb_typeof(v) IN ('string', 'number')
+$$;
+COMMENT ON FUNCTION @extschema@.json_strings(jsonb, jsonpath) IS
+'The strings (and numbers) a JSON path finds in a value, distinct and comma-separated, or NULL';
+
 -- The builtin rules.  Each condition is trail's own SQL, written from what
 -- CloudTrail records for the behaviour; refs name the public rules that
 -- describe the same behaviour.  A failed call (error_code set) still
@@ -649,7 +681,7 @@ FROM (VALUES
  $j${"eventSource":"cloudtrail.amazonaws.com","eventName":"DeleteTrail","requestParameters":{"name":"main"}}$j$),
 ('cloudtrail_trail_updated', 'CloudTrail trail updated', 'medium', 'T1562.008', 'defense-evasion',
  $q$event_source = 'cloudtrail.amazonaws.com' AND event_name = 'UpdateTrail'$q$,
- $q$'trail ' || coalesce(request_parameters->>'name', '?') || ' updated: ' || coalesce((SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(CASE jsonb_typeof(request_parameters) WHEN 'object' THEN request_parameters END) k WHERE k <> 'name'), 'no settings')$q$,
+ $q$'trail ' || coalesce(request_parameters->>'name', '?') || ' updated: ' || coalesce(@extschema@.json_strings(request_parameters, '$.keyvalue() ? (@.key != "name").key'), 'no settings')$q$,
  'A trail''s bucket, prefix, KMS key, regions or global-service logging changed: logs may now go where the owner does not look.',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_cloudtrail_disable_logging.yml', 'elastic:rules/integrations/aws/defense_evasion_cloudtrail_logging_updated.toml', 'tailpipe:cloudtrail_trail_s3_logging_bucket_modified'],
  $j${"eventSource":"cloudtrail.amazonaws.com","eventName":"UpdateTrail","requestParameters":{"name":"main","s3BucketName":"elsewhere"}}$j$),
@@ -675,7 +707,7 @@ FROM (VALUES
  $j${"eventSource":"cloudtrail.amazonaws.com","eventName":"StopEventDataStoreIngestion","requestParameters":{"eventDataStore":"arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/x"}}$j$),
 ('vpc_flow_logs_deleted', 'VPC flow logs deleted', 'high', 'T1562.008', 'defense-evasion',
  $q$event_source = 'ec2.amazonaws.com' AND event_name = 'DeleteFlowLogs'$q$,
- $q$'flow logs deleted: ' || coalesce((SELECT string_agg(DISTINCT v #>> '{}', ', ') FROM jsonb_path_query(request_parameters, '$.**.content') v), request_parameters::text)$q$,
+ $q$'flow logs deleted: ' || coalesce(@extschema@.json_strings(request_parameters, '$.**.content'), request_parameters::text)$q$,
  'Network logging of a VPC, subnet or interface ends.',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_cloudtrail_vpc_flow_logs_deleted.yml', 'elastic:rules/integrations/aws/defense_evasion_ec2_flow_log_deletion.toml', 'stratus:aws.defense-evasion.vpc-remove-flow-logs'],
  $j${"eventSource":"ec2.amazonaws.com","eventName":"DeleteFlowLogs","requestParameters":{"DeleteFlowLogsRequest":{"FlowLogId":{"content":"fl-0123456789abcdef0","tag":1}}}}$j$),
@@ -699,7 +731,7 @@ FROM (VALUES
  $j${"eventSource":"logs.amazonaws.com","eventName":"PutRetentionPolicy","requestParameters":{"logGroupName":"/audit","retentionInDays":1}}$j$),
 ('cloudwatch_alarm_deleted', 'CloudWatch alarms deleted or silenced', 'medium', 'T1562.001', 'defense-evasion',
  $q$event_source = 'monitoring.amazonaws.com' AND event_name IN ('DeleteAlarms', 'DisableAlarmActions')$q$,
- $q$event_name || ' ' || coalesce((SELECT string_agg(a, ', ') FROM jsonb_array_elements_text(CASE jsonb_typeof(request_parameters->'alarmNames') WHEN 'array' THEN request_parameters->'alarmNames' END) a), '?')$q$,
+ $q$event_name || ' ' || coalesce(@extschema@.json_strings(request_parameters, '$.alarmNames[*]'), '?')$q$,
  'Alarms that would page someone are removed or muted.',
  ARRAY['elastic:rules/integrations/aws/defense_evasion_cloudwatch_alarm_deletion.toml'],
  $j${"eventSource":"monitoring.amazonaws.com","eventName":"DeleteAlarms","requestParameters":{"alarmNames":["root-login"]}}$j$),
@@ -928,7 +960,7 @@ FROM (VALUES
 ('iam_role_trusts_outsider', 'Role trusts another account or anyone', 'high', 'T1098', 'persistence',
  $q$event_source = 'iam.amazonaws.com' AND event_name IN ('CreateRole', 'UpdateAssumeRolePolicy')
  AND @extschema@.policy_admits_outsiders(coalesce(request_parameters->>'assumeRolePolicyDocument', request_parameters->>'policyDocument'), recipient_account_id)$q$,
- $q$'role ' || coalesce(request_parameters->>'roleName', '?') || ' may be assumed from ' || coalesce((SELECT string_agg(DISTINCT m[1], ', ') FROM regexp_matches(coalesce(request_parameters->>'assumeRolePolicyDocument', request_parameters->>'policyDocument'), 'arn:aws[a-z-]*:(?:iam|sts)::([0-9]{12}):', 'g') m WHERE m[1] IS DISTINCT FROM recipient_account_id), 'anyone')$q$,
+ $q$'role ' || coalesce(request_parameters->>'roleName', '?') || ' may be assumed from ' || coalesce(@extschema@.policy_foreign_accounts(coalesce(request_parameters->>'assumeRolePolicyDocument', request_parameters->>'policyDocument'), recipient_account_id), 'anyone')$q$,
  'A trust policy that names a foreign account (or "*") is a door for that account; a backdoor role is made this way.',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_iam_assume_role_policy_updated.yml', 'stratus:aws.persistence.iam-backdoor-role', 'stratus:aws.persistence.iam-create-backdoor-role'],
  $j${"eventSource":"iam.amazonaws.com","eventName":"CreateRole","recipientAccountId":"111122223333","requestParameters":{"roleName":"ops","assumeRolePolicyDocument":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"arn:aws:iam::999988887777:root\"},\"Action\":\"sts:AssumeRole\"}]}"}}$j$),
@@ -1097,7 +1129,7 @@ FROM (VALUES
 -- ---- exfiltration and collection -----------------------------------------
 ('ebs_snapshot_shared', 'EBS snapshot shared with another account', 'high', 'T1537', 'exfiltration',
  $q$event_source = 'ec2.amazonaws.com' AND event_name = 'ModifySnapshotAttribute' AND jsonb_path_exists(request_parameters, '$.createVolumePermission.add.items[*] ? (exists(@.userId))')$q$,
- $q$'snapshot ' || coalesce(request_parameters->>'snapshotId', '?') || ' shared with ' || (SELECT string_agg(v #>> '{}', ', ') FROM jsonb_path_query(request_parameters, '$.createVolumePermission.add.items[*].userId') v)$q$,
+ $q$'snapshot ' || coalesce(request_parameters->>'snapshotId', '?') || ' shared with ' || @extschema@.json_strings(request_parameters, '$.createVolumePermission.add.items[*].userId')$q$,
  'Another account can now make volumes of the disk, and read it.',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_snapshot_backup_exfiltration.yml', 'stratus:aws.exfiltration.ec2-share-ebs-snapshot'],
  $j${"eventSource":"ec2.amazonaws.com","eventName":"ModifySnapshotAttribute","requestParameters":{"snapshotId":"snap-1","attributeType":"CREATE_VOLUME_PERMISSION","createVolumePermission":{"add":{"items":[{"userId":"999988887777"}]}}}}$j$),
@@ -1109,7 +1141,7 @@ FROM (VALUES
  $j${"eventSource":"ec2.amazonaws.com","eventName":"ModifySnapshotAttribute","requestParameters":{"snapshotId":"snap-1","createVolumePermission":{"add":{"items":[{"group":"all"}]}}}}$j$),
 ('ami_shared', 'AMI shared with another account', 'high', 'T1537', 'exfiltration',
  $q$event_source = 'ec2.amazonaws.com' AND event_name = 'ModifyImageAttribute' AND jsonb_path_exists(request_parameters, '$.launchPermission.add.items[*] ? (exists(@.userId))')$q$,
- $q$'image ' || coalesce(request_parameters->>'imageId', '?') || ' shared with ' || (SELECT string_agg(v #>> '{}', ', ') FROM jsonb_path_query(request_parameters, '$.launchPermission.add.items[*].userId') v)$q$,
+ $q$'image ' || coalesce(request_parameters->>'imageId', '?') || ' shared with ' || @extschema@.json_strings(request_parameters, '$.launchPermission.add.items[*].userId')$q$,
  'Another account can launch (and so read) the image.',
  ARRAY['stratus:aws.exfiltration.ec2-share-ami'],
  $j${"eventSource":"ec2.amazonaws.com","eventName":"ModifyImageAttribute","requestParameters":{"imageId":"ami-1","launchPermission":{"add":{"items":[{"userId":"999988887777"}]}}}}$j$),
@@ -1128,7 +1160,7 @@ FROM (VALUES
 ('rds_snapshot_shared', 'RDS snapshot shared with another account', 'high', 'T1537', 'exfiltration',
  $q$event_source = 'rds.amazonaws.com' AND event_name IN ('ModifyDBSnapshotAttribute', 'ModifyDBClusterSnapshotAttribute') AND request_parameters->>'attributeName' = 'restore'
  AND jsonb_path_exists(request_parameters, '$.valuesToAdd[*] ? (@ != "all")')$q$,
- $q$'snapshot ' || coalesce(request_parameters->>'dBSnapshotIdentifier', request_parameters->>'dBClusterSnapshotIdentifier', '?') || ' shared with ' || (SELECT string_agg(v #>> '{}', ', ') FROM jsonb_path_query(request_parameters, '$.valuesToAdd[*]') v)$q$,
+ $q$'snapshot ' || coalesce(request_parameters->>'dBSnapshotIdentifier', request_parameters->>'dBClusterSnapshotIdentifier', '?') || ' shared with ' || @extschema@.json_strings(request_parameters, '$.valuesToAdd[*]')$q$,
  'Another account can restore the database from the snapshot.',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_rds_snapshot_shared_with_external_account.yml', 'tailpipe:aws_rds_db_snapshot_shared', 'stratus:aws.exfiltration.rds-share-snapshot'],
  $j${"eventSource":"rds.amazonaws.com","eventName":"ModifyDBSnapshotAttribute","requestParameters":{"dBSnapshotIdentifier":"s","attributeName":"restore","valuesToAdd":["999988887777"]}}$j$),
@@ -1172,10 +1204,9 @@ FROM (VALUES
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_iam_s3browser_templated_s3_bucket_policy_creation.yml', 'tailpipe:s3_bucket_granted_public_access'],
  $j${"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","requestParameters":{"bucketName":"data","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::data/*"}]}}}$j$),
 ('s3_bucket_policy_cross_account', 'S3 bucket policy grants access to another account', 'medium', 'T1537', 'exfiltration',
- $q$event_source = 's3.amazonaws.com' AND event_name = 'PutBucketPolicy' AND EXISTS (
-   SELECT FROM jsonb_path_query(request_parameters, '$.bucketPolicy.Statement[*] ? (@.Effect == "Allow").Principal.**') p
-   WHERE jsonb_typeof(p) = 'string' AND (p #>> '{}') ~ '^(arn:aws[a-z-]*:iam::)?[0-9]{12}' AND substring(p #>> '{}' FROM '([0-9]{12})') IS DISTINCT FROM recipient_account_id)$q$,
- $q$'bucket ' || coalesce(request_parameters->>'bucketName', '?') || ' policy lets another account in'$q$,
+ $q$event_source = 's3.amazonaws.com' AND event_name = 'PutBucketPolicy'
+ AND @extschema@.policy_foreign_accounts(CASE jsonb_typeof(request_parameters->'bucketPolicy') WHEN 'string' THEN request_parameters->>'bucketPolicy' ELSE (request_parameters->'bucketPolicy')::text END, recipient_account_id) IS NOT NULL$q$,
+ $q$'bucket ' || coalesce(request_parameters->>'bucketName', '?') || ' policy lets account ' || @extschema@.policy_foreign_accounts(CASE jsonb_typeof(request_parameters->'bucketPolicy') WHEN 'string' THEN request_parameters->>'bucketPolicy' ELSE (request_parameters->'bucketPolicy')::text END, recipient_account_id) || ' in'$q$,
  'A foreign account can read or write the bucket.',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_iam_s3browser_templated_s3_bucket_policy_creation.yml'],
  $j${"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy","recipientAccountId":"111122223333","requestParameters":{"bucketName":"data","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"s3:*"}]}}}$j$),
@@ -1195,13 +1226,13 @@ FROM (VALUES
  $j${"eventSource":"s3.amazonaws.com","eventName":"PutBucketPublicAccessBlock","requestParameters":{"bucketName":"data","PublicAccessBlockConfiguration":{"BlockPublicAcls":false,"IgnorePublicAcls":true,"BlockPublicPolicy":false,"RestrictPublicBuckets":true}}}$j$),
 ('s3_replication_configured', 'S3 bucket replication configured', 'medium', 'T1537', 'exfiltration',
  $q$event_source = 's3.amazonaws.com' AND event_name = 'PutBucketReplication'$q$,
- $q$'bucket ' || coalesce(request_parameters->>'bucketName', '?') || ' replicates to ' || coalesce((SELECT string_agg(DISTINCT v #>> '{}', ', ') FROM jsonb_path_query(request_parameters, '$.**.Destination.Bucket') v), '?')$q$,
+ $q$'bucket ' || coalesce(request_parameters->>'bucketName', '?') || ' replicates to ' || coalesce(@extschema@.json_strings(request_parameters, '$.**.Destination.Bucket'), '?')$q$,
  'Every new object is copied to another bucket, possibly in another account.',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_s3_data_management_tampering.yml'],
  $j${"eventSource":"s3.amazonaws.com","eventName":"PutBucketReplication","requestParameters":{"bucketName":"data","ReplicationConfiguration":{"Rule":{"Destination":{"Bucket":"arn:aws:s3:::elsewhere"}}}}}$j$),
 ('ssm_document_shared', 'SSM document shared publicly or with another account', 'medium', 'T1537', 'exfiltration',
  $q$event_source = 'ssm.amazonaws.com' AND event_name = 'ModifyDocumentPermission' AND jsonb_typeof(request_parameters->'accountIdsToAdd') = 'array'$q$,
- $q$'document ' || coalesce(request_parameters->>'name', '?') || ' shared with ' || (SELECT string_agg(a, ', ') FROM jsonb_array_elements_text(request_parameters->'accountIdsToAdd') a)$q$,
+ $q$'document ' || coalesce(request_parameters->>'name', '?') || ' shared with ' || @extschema@.json_strings(request_parameters, '$.accountIdsToAdd[*]')$q$,
  'Documents may hold scripts and secrets; "All" makes one public.',
  ARRAY['tailpipe:ssm_document_shared_publicly'],
  $j${"eventSource":"ssm.amazonaws.com","eventName":"ModifyDocumentPermission","requestParameters":{"name":"d","permissionType":"Share","accountIdsToAdd":["All"]}}$j$),
@@ -1269,9 +1300,8 @@ FROM (VALUES
  ARRAY['tailpipe:s3_object_encrypted_with_customer_key'],
  $j${"eventSource":"s3.amazonaws.com","eventName":"CopyObject","eventCategory":"Data","requestParameters":{"bucketName":"data","key":"a.csv","x-amz-server-side-encryption-customer-algorithm":"AES256"}}$j$),
 ('s3_bucket_encryption_foreign_key', 'S3 default encryption set to another account''s KMS key', 'high', 'T1486', 'impact',
- $q$event_source = 's3.amazonaws.com' AND event_name = 'PutBucketEncryption' AND EXISTS (
-   SELECT FROM jsonb_path_query(request_parameters, '$.**.KMSMasterKeyID') k
-   WHERE (k #>> '{}') ~ '^arn:aws[a-z-]*:kms:[^:]*:[0-9]{12}:' AND split_part(k #>> '{}', ':', 5) IS DISTINCT FROM recipient_account_id)$q$,
+ $q$event_source = 's3.amazonaws.com' AND event_name = 'PutBucketEncryption'
+ AND split_part(@extschema@.json_strings(request_parameters, '$.**.KMSMasterKeyID ? (@ like_regex "^arn:aws[a-z-]*:kms:[^:]*:[0-9]{12}:")'), ':', 5) <> coalesce(recipient_account_id, '')$q$,
  $q$'bucket ' || coalesce(request_parameters->>'bucketName', '?') || ' now encrypts with a key of another account'$q$,
  'New objects are encrypted under a key someone else controls (and can revoke).',
  ARRAY['tailpipe:s3_bucket_encryption_updated'],
@@ -1403,7 +1433,7 @@ FROM (VALUES
 -- ---- execution and lateral movement ----------------------------------------------
 ('ssm_run_shell_command', 'Shell command sent to instances with SSM', 'medium', 'T1651', 'execution',
  $q$event_source = 'ssm.amazonaws.com' AND event_name = 'SendCommand' AND request_parameters->>'documentName' IN ('AWS-RunShellScript', 'AWS-RunPowerShellScript', 'AWS-RunRemoteScript')$q$,
- $q$(request_parameters->>'documentName') || ' on ' || coalesce((SELECT string_agg(i, ', ') FROM jsonb_array_elements_text(CASE jsonb_typeof(request_parameters->'instanceIds') WHEN 'array' THEN request_parameters->'instanceIds' END) i), 'targets by tag')$q$,
+ $q$(request_parameters->>'documentName') || ' on ' || coalesce(@extschema@.json_strings(request_parameters, '$.instanceIds[*]'), 'targets by tag')$q$,
  'Arbitrary commands as root on instances, through the cloud control plane (instance credentials are read this way, among other things).',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_cloudtrail_ssm_malicious_usage.yml', 'tailpipe:cloudtrail_logs_detect_ssm_run_command', 'stratus:aws.execution.ssm-send-command', 'stratus:aws.credential-access.ec2-steal-instance-credentials'],
  $j${"eventSource":"ssm.amazonaws.com","eventName":"SendCommand","requestParameters":{"documentName":"AWS-RunShellScript","instanceIds":["i-1"]}}$j$),
@@ -1594,17 +1624,46 @@ FROM (VALUES
  $j${"eventSource":"ssm.amazonaws.com","eventName":"DescribeInstanceInformation","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/x"}}$j$)
 ) AS r(name, title, severity, technique, tactic, condition, summary, burst_window, burst_threshold, burst_key, burst_distinct, description, refs, example);
 
+-- A rule's expression as the parser reads it, every column qualified
+-- with e (the event): deparsed from a temporary view over a trail.event
+-- called e.  Function names come out qualified wherever the search path
+-- (pg_catalog, pg_temp here) would not find them.
+CREATE FUNCTION @extschema@.rule_expression(expression text)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    def text;
+BEGIN
+    EXECUTE format('CREATE TEMPORARY VIEW trail_rule_expression AS SELECT (%s) AS trail_rule_value FROM (SELECT (NULL::@extschema@.event).*) e, (SELECT) AS x',
+                   expression);
+    def := pg_get_viewdef('pg_temp.trail_rule_expression'::regclass, false);
+    DROP VIEW pg_temp.trail_rule_expression;
+    def := substring(def FROM '^\s*SELECT\s+(.*)\s+AS trail_rule_value\s+FROM \(');
+    IF def IS NULL THEN
+        RAISE EXCEPTION 'could not deparse rule expression %', expression
+            USING ERRCODE = 'internal_error';
+    END IF;
+    RETURN '(' || def || ')';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.rule_expression(text) IS
+'A rule''s SQL expression over trail.event with every column qualified as e.<column> (as the parser resolved it)';
+
 -- The SQL of the detections over one table of events: the matching
 -- events of the rules chosen (kind 'event' or 'burst', or one rule by
--- name), for the views and for trail.detect().  Every chosen rule is a
--- branch of one LATERAL subquery, so the table is read once however many
--- rules there are, and quals on the table's columns (event_time) reach its
--- scan.  The actor is the table's actor column when it has one, else the
+-- name), for the views and for trail.detect().  Every chosen rule is
+-- tested in one expression per row, so the table is read once however
+-- many rules there are, and quals on the table's columns (event_time)
+-- reach its scan.  The actor is the table's actor column when it has one, else the
 -- caller's ARN (or the invoking service, or the principal id).
 CREATE FUNCTION @extschema@.detections_sql(events regclass,
                                            rule_kind text DEFAULT 'event',
                                            rule_name text DEFAULT NULL,
-                                           time_window boolean DEFAULT false)
+                                           time_window boolean DEFAULT false,
+                                           summary_function regproc DEFAULT NULL,
+                                           match_function regproc DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1618,6 +1677,7 @@ DECLARE
     summaries text;
     tw text := '';
     n integer;
+    rowexpr text;
 BEGIN
     IF rule_kind NOT IN ('event', 'burst') THEN
         RAISE EXCEPTION 'rule kind must be "event" or "burst", not "%"', rule_kind
@@ -1640,21 +1700,58 @@ BEGIN
     END IF;
 
     IF rule_kind = 'event' THEN
-        SELECT string_agg(format('SELECT %L::text AS rule, %L::text AS severity, %L::text AS technique, coalesce((%s)::text, %L) AS summary WHERE (%s)',
-                                 r.name, r.severity, r.technique, r.summary, r.title, r.condition),
-                          E'\n        UNION ALL ' ORDER BY r.name)
-        INTO branches
+        -- One array of the names of the rules whose condition holds (each
+        -- condition a CASE, so that it is evaluated once per row and its
+        -- parts in order), unnested: a row per match.  Severity,
+        -- technique and summary are computed for the matches only.
+        SELECT string_agg(format('CASE WHEN (%s) THEN %L END', r.condition, r.name), E',\n        ' ORDER BY r.name),
+               string_agg(format('WHEN %L THEN %L', r.name, r.severity), ' ' ORDER BY r.name),
+               string_agg(format('WHEN %L THEN %L', r.name, r.technique), ' ' ORDER BY r.name),
+               string_agg(format('WHEN %L THEN coalesce((%s)::text, %L)', r.name, r.summary, r.title), E'\n            ' ORDER BY r.name)
+        INTO branches, meta, windows, summaries
         FROM @extschema@.rules r
         WHERE r.kind = 'event' AND (rule_name IS NULL OR r.name = rule_name);
 
-        RETURN format($f$SELECT r.rule, r.severity, r.technique, e.event_time, %s AS actor,
-       e.recipient_account_id, e.aws_region,
-       r.summary || CASE WHEN e.error_code IS NOT NULL THEN ' (failed: ' || e.error_code || ')' ELSE '' END AS summary,
+        -- The planner costs a CASE as the sum of all its arms, for every
+        -- row it expects, so 150 inline conditions and summaries make a
+        -- large table's view look costly enough to be JIT-compiled, and
+        -- LLVM takes minutes over an expression that size.  With
+        -- match_function and summary_function (made by create_detections)
+        -- a row costs one call of a function that holds the conditions,
+        -- and a match one call of a function that holds the summaries,
+        -- given the event as a trail.event; their own small plans are not
+        -- JIT-compiled.
+        IF summary_function IS NOT NULL OR match_function IS NOT NULL THEN
+            SELECT format('ROW(%s)::@extschema@.event',
+                          string_agg(CASE WHEN c.attname IS NULL OR (t.attname = 'raw' AND NOT EXISTS (
+                                              SELECT FROM @extschema@.rules r WHERE r.kind = 'event' AND r.summary ~ '\mraw\M'))
+                                          THEN format('NULL::%s', format_type(t.atttypid, t.atttypmod))
+                                          ELSE format('e.%I::%s', t.attname, format_type(t.atttypid, t.atttypmod)) END,
+                                     ', ' ORDER BY t.attnum))
+            INTO rowexpr
+            FROM pg_attribute t
+            LEFT JOIN pg_attribute c ON c.attrelid = events AND c.attname = t.attname AND c.attnum > 0 AND NOT c.attisdropped
+            WHERE t.attrelid = '@extschema@.event'::regclass AND t.attnum > 0 AND NOT t.attisdropped;
+        END IF;
+        IF match_function IS NOT NULL THEN
+            branches := format('%s(%s)', match_function, rowexpr);
+        ELSE
+            branches := format(E'array_remove(ARRAY[\n        %s\n    ]::text[], NULL)', branches);
+        END IF;
+        IF summary_function IS NOT NULL THEN
+            rowexpr := format('%s(m.rule, %s)', summary_function, rowexpr);
+        ELSE
+            rowexpr := format('CASE m.rule %s END', summaries);
+        END IF;
+
+        RETURN format($f$SELECT m.rule,
+       CASE m.rule %s END AS severity,
+       CASE m.rule %s END AS technique,
+       e.event_time, %s AS actor, e.recipient_account_id, e.aws_region,
+       %s || CASE WHEN e.error_code IS NOT NULL THEN ' (failed: ' || e.error_code || ')' ELSE '' END AS summary,
        e.event_id
 FROM %s e
-CROSS JOIN LATERAL (
-        %s
-) r%s$f$, actor, events, branches, tw);
+CROSS JOIN LATERAL unnest(%s) AS m(rule)%s$f$, meta, windows, actor, rowexpr, events, branches, tw);
     END IF;
 
     -- Burst rules: the matching events (only those) go to a materialized
@@ -1721,8 +1818,8 @@ SELECT rule, severity, technique, event_time, actor, recipient_account_id, aws_r
 FROM bursts$f$, actor, events, branches, tw, windows, hits, summaries);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.detections_sql(regclass, text, text, boolean) IS
-'The SQL of the detections of trail.rules (per-event rules, or burst rules) over a table of events: one scan for all rules; time_window adds event_time >= $1 AND event_time < $2';
+COMMENT ON FUNCTION @extschema@.detections_sql(regclass, text, text, boolean, regproc, regproc) IS
+'The SQL of the detections of trail.rules (per-event rules, or burst rules) over a table of events: one scan for all rules; time_window adds event_time >= $1 AND event_time < $2; match_function and summary_function hold the conditions and summaries of per-event rules';
 
 -- Typed CloudTrail Insights: one row per insight, its Start and End paired
 -- by sharedEventID (an insight still under way has no End yet).
@@ -1784,7 +1881,9 @@ COMMENT ON FUNCTION @extschema@.insights_sql(regclass) IS
 
 -- The views beside a table of events: detections (every per-event rule,
 -- one scan), detection_bursts (every burst rule, one scan), detect_<rule>
--- for each rule, and insights.  Run it again after changing trail.rules:
+-- for each rule, and insights; and <table>_detection_rules(event) and
+-- <table>_detection_summary(rule, event), the conditions and summaries
+-- that detections uses.  Run it again after changing trail.rules:
 -- the views are replaced.
 CREATE FUNCTION @extschema@.create_detections(events regclass)
 RETURNS SETOF regclass
@@ -1796,12 +1895,52 @@ DECLARE
     rel name;
     r record;
     q text;
+    qs text;
+    sf text;
+    mf text;
 BEGIN
     SELECT n.nspname, c.relname INTO nsp, rel
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.oid = events;
 
-    q := @extschema@.detections_sql(events, 'event');
+    -- The conditions and the summaries of the per-event rules go into two
+    -- PL/pgSQL functions of the event, each one expression: PL/pgSQL runs
+    -- a simple expression without starting an executor, and the outer
+    -- plan stays small (see detections_sql).  The expressions are the
+    -- rules' own, qualified by the parser (deparsed with the event as e).
+    SELECT string_agg(format('CASE WHEN %s THEN %L END', @extschema@.rule_expression(ru.condition), ru.name), E',\n        ' ORDER BY ru.name),
+           string_agg(format('WHEN %L THEN coalesce(%s, %L)', ru.name, @extschema@.rule_expression(format('(%s)::text', ru.summary)), ru.title), E'\n        ' ORDER BY ru.name)
+    INTO q, qs
+    FROM @extschema@.rules ru WHERE ru.kind = 'event';
+    mf := format('%I.%I', nsp, rel || '_detection_rules');
+    EXECUTE format($f$CREATE OR REPLACE FUNCTION %s(e @extschema@.event)
+RETURNS text[]
+LANGUAGE plpgsql STABLE PARALLEL SAFE COST 1
+AS $b$
+BEGIN
+    RETURN array_remove(ARRAY[
+        %s
+    ]::text[], NULL);
+END
+$b$
+$f$, mf, coalesce(q, 'NULL'));
+    EXECUTE format('COMMENT ON FUNCTION %s(@extschema@.event) IS %L', mf,
+                   format('The names of the per-event rules of trail.rules that an event matches, for %I.detections', nsp));
+    sf := format('%I.%I', nsp, rel || '_detection_summary');
+    EXECUTE format($f$CREATE OR REPLACE FUNCTION %s(rule text, e @extschema@.event)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE COST 1
+AS $b$
+BEGIN
+    RETURN CASE rule
+        %s
+    END;
+END
+$b$
+$f$, sf, coalesce(qs, 'WHEN NULL THEN NULL'));
+    EXECUTE format('COMMENT ON FUNCTION %s(text, @extschema@.event) IS %L', sf,
+                   format('The one-line summaries of the per-event rules of trail.rules, for %I.detections', nsp));
+    q := @extschema@.detections_sql(events, 'event', NULL, false, sf::regproc, mf::regproc);
     IF q IS NOT NULL THEN
         EXECUTE format('CREATE OR REPLACE VIEW %I.detections AS %s', nsp, q);
         EXECUTE format('COMMENT ON VIEW %I.detections IS %L', nsp,
@@ -1848,6 +1987,7 @@ CREATE FUNCTION @extschema@.detect(events regclass,
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
+SET jit = off  -- the inline summaries would make the planner JIT-compile (see detections_sql)
 AS $$
 DECLARE
     qe text := @extschema@.detections_sql(events, 'event', NULL, true);
