@@ -1399,7 +1399,7 @@ FROM (VALUES
 ('security_group_open_to_world', 'Security group ingress from anywhere', 'high', 'T1562.007', 'defense-evasion',
  $q$event_source = 'ec2.amazonaws.com' AND event_name IN ('AuthorizeSecurityGroupIngress', 'ModifySecurityGroupRules')
  AND request_parameters::text ~ '"(cidrIp|cidrIpv6|CidrIpv4|CidrIpv6)"\s*:\s*"[^"]*/0"'$q$,
- $q$'security group ' || coalesce(request_parameters->>'groupId', request_parameters #>> '{ModifySecurityGroupRulesRequest,GroupId}', '?') || ' open to the internet' || coalesce(' on port ' || (request_parameters->>'fromPort') || CASE WHEN request_parameters->>'toPort' IS DISTINCT FROM request_parameters->>'fromPort' THEN '-' || (request_parameters->>'toPort') ELSE '' END, '')$q$,
+ $q$'security group ' || coalesce(request_parameters->>'groupId', request_parameters #>> '{ModifySecurityGroupRulesRequest,GroupId}', '?') || ' open to the internet' || coalesce(' on port ' || coalesce(request_parameters->>'fromPort', @extschema@.json_strings(request_parameters, '$.ipPermissions.items[*].fromPort')), '')$q$,
  'A rule that admits every address (a /0 range) exposes the instances behind it; SSH, RDP and database ports are the usual target.',
  ARRAY['sigma:rules/cloud/aws/cloudtrail/aws_cloudtrail_security_group_change_ingress_egress.yml', 'elastic:rules/integrations/aws/defense_evasion_vpc_security_group_ingress_rule_added_for_remote_connections.toml', 'stratus:aws.exfiltration.ec2-security-group-open-port-22-ingress'],
  $j${"eventSource":"ec2.amazonaws.com","eventName":"AuthorizeSecurityGroupIngress","requestParameters":{"groupId":"sg-1","ipProtocol":"tcp","fromPort":22,"toPort":22,"cidrIp":"0.0.0.0/0"}}$j$),
@@ -1662,8 +1662,7 @@ CREATE FUNCTION @extschema@.detections_sql(events regclass,
                                            rule_kind text DEFAULT 'event',
                                            rule_name text DEFAULT NULL,
                                            time_window boolean DEFAULT false,
-                                           summary_function regproc DEFAULT NULL,
-                                           match_function regproc DEFAULT NULL)
+                                           detections_function regproc DEFAULT NULL)
 RETURNS text
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -1716,15 +1715,13 @@ BEGIN
         -- row it expects, so 150 inline conditions and summaries make a
         -- large table's view look costly enough to be JIT-compiled, and
         -- LLVM takes minutes over an expression that size.  With
-        -- match_function and summary_function (made by create_detections)
-        -- a row costs one call of a function that holds the conditions,
-        -- and a match one call of a function that holds the summaries,
-        -- given the event as a trail.event; their own small plans are not
-        -- JIT-compiled.
-        IF summary_function IS NOT NULL OR match_function IS NOT NULL THEN
+        -- detections_function (made by create_detections) a row costs one
+        -- call of a function that holds the rules, given the event as a
+        -- trail.event, and its own expressions are never JIT-compiled.
+        IF detections_function IS NOT NULL THEN
             SELECT format('ROW(%s)::@extschema@.event',
                           string_agg(CASE WHEN c.attname IS NULL OR (t.attname = 'raw' AND NOT EXISTS (
-                                              SELECT FROM @extschema@.rules r WHERE r.kind = 'event' AND r.summary ~ '\mraw\M'))
+                                              SELECT FROM @extschema@.rules r WHERE r.kind = 'event' AND (r.summary || r.condition) ~ '\mraw\M'))
                                           THEN format('NULL::%s', format_type(t.atttypid, t.atttypmod))
                                           ELSE format('e.%I::%s', t.attname, format_type(t.atttypid, t.atttypmod)) END,
                                      ', ' ORDER BY t.attnum))
@@ -1732,26 +1729,25 @@ BEGIN
             FROM pg_attribute t
             LEFT JOIN pg_attribute c ON c.attrelid = events AND c.attname = t.attname AND c.attnum > 0 AND NOT c.attisdropped
             WHERE t.attrelid = '@extschema@.event'::regclass AND t.attnum > 0 AND NOT t.attisdropped;
-        END IF;
-        IF match_function IS NOT NULL THEN
-            branches := format('%s(%s)', match_function, rowexpr);
-        ELSE
-            branches := format(E'array_remove(ARRAY[\n        %s\n    ]::text[], NULL)', branches);
-        END IF;
-        IF summary_function IS NOT NULL THEN
-            rowexpr := format('%s(m.rule, %s)', summary_function, rowexpr);
-        ELSE
-            rowexpr := format('CASE m.rule %s END', summaries);
+
+            RETURN format($f$SELECT m.rule, m.severity, m.technique,
+       e.event_time, %s AS actor, e.recipient_account_id, e.aws_region,
+       m.summary || CASE WHEN e.error_code IS NOT NULL THEN ' (failed: ' || e.error_code || ')' ELSE '' END AS summary,
+       e.event_id
+FROM %s e
+CROSS JOIN LATERAL %s(%s) AS m%s$f$, actor, events, detections_function, rowexpr, tw);
         END IF;
 
         RETURN format($f$SELECT m.rule,
        CASE m.rule %s END AS severity,
        CASE m.rule %s END AS technique,
        e.event_time, %s AS actor, e.recipient_account_id, e.aws_region,
-       %s || CASE WHEN e.error_code IS NOT NULL THEN ' (failed: ' || e.error_code || ')' ELSE '' END AS summary,
+       CASE m.rule %s END || CASE WHEN e.error_code IS NOT NULL THEN ' (failed: ' || e.error_code || ')' ELSE '' END AS summary,
        e.event_id
 FROM %s e
-CROSS JOIN LATERAL unnest(%s) AS m(rule)%s$f$, meta, windows, actor, rowexpr, events, branches, tw);
+CROSS JOIN LATERAL unnest(array_remove(ARRAY[
+        %s
+    ]::text[], NULL)) AS m(rule)%s$f$, meta, windows, actor, summaries, events, branches, tw);
     END IF;
 
     -- Burst rules: the matching events (only those) go to a materialized
@@ -1818,8 +1814,8 @@ SELECT rule, severity, technique, event_time, actor, recipient_account_id, aws_r
 FROM bursts$f$, actor, events, branches, tw, windows, hits, summaries);
 END
 $$;
-COMMENT ON FUNCTION @extschema@.detections_sql(regclass, text, text, boolean, regproc, regproc) IS
-'The SQL of the detections of trail.rules (per-event rules, or burst rules) over a table of events: one scan for all rules; time_window adds event_time >= $1 AND event_time < $2; match_function and summary_function hold the conditions and summaries of per-event rules';
+COMMENT ON FUNCTION @extschema@.detections_sql(regclass, text, text, boolean, regproc) IS
+'The SQL of the detections of trail.rules (per-event rules, or burst rules) over a table of events: one scan for all rules; time_window adds event_time >= $1 AND event_time < $2; detections_function (made by create_detections) holds the per-event rules';
 
 -- Typed CloudTrail Insights: one row per insight, its Start and End paired
 -- by sharedEventID (an insight still under way has no End yet).
@@ -1881,9 +1877,8 @@ COMMENT ON FUNCTION @extschema@.insights_sql(regclass) IS
 
 -- The views beside a table of events: detections (every per-event rule,
 -- one scan), detection_bursts (every burst rule, one scan), detect_<rule>
--- for each rule, and insights; and <table>_detection_rules(event) and
--- <table>_detection_summary(rule, event), the conditions and summaries
--- that detections uses.  Run it again after changing trail.rules:
+-- for each rule, and insights; and <table>_detections(event), the
+-- per-event rules as a function that detections calls.  Run it again after changing trail.rules:
 -- the views are replaced.
 CREATE FUNCTION @extschema@.create_detections(events regclass)
 RETURNS SETOF regclass
@@ -1896,51 +1891,53 @@ DECLARE
     r record;
     q text;
     qs text;
-    sf text;
+    qsev text;
+    qtech text;
     mf text;
 BEGIN
     SELECT n.nspname, c.relname INTO nsp, rel
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.oid = events;
 
-    -- The conditions and the summaries of the per-event rules go into two
-    -- PL/pgSQL functions of the event, each one expression: PL/pgSQL runs
-    -- a simple expression without starting an executor, and the outer
-    -- plan stays small (see detections_sql).  The expressions are the
-    -- rules' own, qualified by the parser (deparsed with the event as e).
+    -- The per-event rules go into one PL/pgSQL function of the event,
+    -- beside the table: their conditions are one expression (PL/pgSQL
+    -- evaluates it without starting an executor), and for the few events
+    -- that match, it returns each rule with its severity, technique and
+    -- summary.  The expressions are the rules' own, as the parser
+    -- resolved them (columns qualified with e).  The view then plans
+    -- small (see detections_sql).
     SELECT string_agg(format('CASE WHEN %s THEN %L END', @extschema@.rule_expression(ru.condition), ru.name), E',\n        ' ORDER BY ru.name),
-           string_agg(format('WHEN %L THEN coalesce(%s, %L)', ru.name, @extschema@.rule_expression(format('(%s)::text', ru.summary)), ru.title), E'\n        ' ORDER BY ru.name)
-    INTO q, qs
+           string_agg(format('WHEN %L THEN coalesce(%s, %L)', ru.name, @extschema@.rule_expression(format('(%s)::text', ru.summary)), ru.title), E'\n            ' ORDER BY ru.name),
+           string_agg(format('WHEN %L THEN %L', ru.name, ru.severity), ' ' ORDER BY ru.name),
+           string_agg(format('WHEN %L THEN %L', ru.name, ru.technique), ' ' ORDER BY ru.name)
+    INTO q, qs, qsev, qtech
     FROM @extschema@.rules ru WHERE ru.kind = 'event';
-    mf := format('%I.%I', nsp, rel || '_detection_rules');
-    EXECUTE format($f$CREATE OR REPLACE FUNCTION %s(e @extschema@.event)
-RETURNS text[]
-LANGUAGE plpgsql STABLE PARALLEL SAFE COST 1
+    mf := format('%I.%I', nsp, rel || '_detections');
+    EXECUTE format($f$CREATE OR REPLACE FUNCTION %s(e @extschema@.event,
+    OUT rule text, OUT severity text, OUT technique text, OUT summary text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE PARALLEL SAFE COST 10 ROWS 1
 AS $b$
-BEGIN
-    RETURN array_remove(ARRAY[
+DECLARE
+    matched text[] := array_remove(ARRAY[
         %s
     ]::text[], NULL);
-END
-$b$
-$f$, mf, coalesce(q, 'NULL'));
-    EXECUTE format('COMMENT ON FUNCTION %s(@extschema@.event) IS %L', mf,
-                   format('The names of the per-event rules of trail.rules that an event matches, for %I.detections', nsp));
-    sf := format('%I.%I', nsp, rel || '_detection_summary');
-    EXECUTE format($f$CREATE OR REPLACE FUNCTION %s(rule text, e @extschema@.event)
-RETURNS text
-LANGUAGE plpgsql STABLE PARALLEL SAFE COST 1
-AS $b$
 BEGIN
-    RETURN CASE rule
-        %s
-    END;
+    FOREACH rule IN ARRAY matched LOOP
+        severity := CASE rule %s END;
+        technique := CASE rule %s END;
+        summary := CASE rule
+            %s
+        END;
+        RETURN NEXT;
+    END LOOP;
 END
 $b$
-$f$, sf, coalesce(qs, 'WHEN NULL THEN NULL'));
-    EXECUTE format('COMMENT ON FUNCTION %s(text, @extschema@.event) IS %L', sf,
-                   format('The one-line summaries of the per-event rules of trail.rules, for %I.detections', nsp));
-    q := @extschema@.detections_sql(events, 'event', NULL, false, sf::regproc, mf::regproc);
+$f$, mf, coalesce(q, 'NULL'), coalesce(qsev, 'WHEN NULL THEN NULL'), coalesce(qtech, 'WHEN NULL THEN NULL'),
+       coalesce(qs, 'WHEN NULL THEN NULL'));
+    EXECUTE format('COMMENT ON FUNCTION %s(@extschema@.event) IS %L', mf,
+                   format('The per-event rules of trail.rules that an event matches, with their severities, techniques and summaries, for %I.detections', nsp));
+    q := @extschema@.detections_sql(events, 'event', NULL, false, mf::regproc);
     IF q IS NOT NULL THEN
         EXECUTE format('CREATE OR REPLACE VIEW %I.detections AS %s', nsp, q);
         EXECUTE format('COMMENT ON VIEW %I.detections IS %L', nsp,
