@@ -599,6 +599,8 @@ COMMENT ON FUNCTION @extschema@.rules_check() IS
 
 CREATE TRIGGER rules_check BEFORE INSERT OR UPDATE ON @extschema@.rules
     FOR EACH ROW EXECUTE FUNCTION @extschema@.rules_check();
+COMMENT ON TRIGGER rules_check ON @extschema@.rules IS
+'A rule''s SQL is checked when the rule is written';
 
 -- Does an IAM policy document (JSON text) let another account, or anyone,
 -- in?  True when its text names an AWS account other than account in an
