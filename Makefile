@@ -60,6 +60,7 @@ REGRESS = \
 	actors \
 	store \
 	verify \
+	detections \
 	upgrade
 
 REGRESS_OPTS = --inputdir=. --load-extension=trail

@@ -1,4 +1,5 @@
--- demo/report.sql: a short security report over a tree of CloudTrail logs.
+-- demo/report.sql: a short security report over a tree of CloudTrail logs,
+-- ending with the detections of trail.rules that fire on it.
 --
 --   psql -v logs=/path/to/AWSLogs -f demo/report.sql
 --
@@ -128,3 +129,28 @@ SELECT account,
  GROUP BY account, principal, error_code
  ORDER BY events DESC, account, principal, error_code
  LIMIT 20;
+
+\echo
+\echo '== 6. Detections (trail.rules; see README "Detections")'
+-- The views go beside the table of events read above: detections (every
+-- per-event rule, one pass over the events) and detection_bursts.
+SET client_min_messages = warning;   -- over a temporary table the views are temporary too
+SELECT count(*) AS detection_views FROM trail.create_detections('ev') \gset
+RESET client_min_messages;
+SELECT d.event_time::timestamp(0)                 AS "time (UTC)",
+       d.severity,
+       d.rule,
+       d.recipient_account_id                     AS account,
+       coalesce(pg_temp.short_arn(d.actor), '-')  AS actor,
+       d.summary
+  FROM (SELECT rule, severity, event_time, actor, recipient_account_id, summary FROM detections
+        UNION ALL
+        SELECT rule, severity, event_time, actor, recipient_account_id, summary FROM detection_bursts) AS d
+ ORDER BY d.event_time, d.rule;
+
+\echo
+\echo '== 7. Detections by ATT&CK tactic'
+SELECT r.tactic, d.severity, count(*) AS hits, string_agg(DISTINCT d.rule, ', ' ORDER BY d.rule) AS rules
+  FROM detections d JOIN trail.rules r ON r.name = d.rule
+ GROUP BY r.tactic, d.severity
+ ORDER BY array_position(ARRAY['critical', 'high', 'medium', 'low', 'info'], d.severity), hits DESC;
