@@ -108,9 +108,10 @@ SELECT rule, severity, technique, event_time, actor, summary FROM ex.detect_clou
 SELECT rule, event_time, started_at, ended_at, peak, summary FROM ex.detect_console_login_failure_burst;
 
 -- a failed call still matches, and says so
-INSERT INTO ex.events (example_of, event_time, event_source, event_name, error_code, request_parameters, event_id, user_arn)
+INSERT INTO ex.events (example_of, event_time, event_source, event_name, error_code, request_parameters, event_id, user_arn, actor)
 VALUES ('failed', '2025-03-04 11:00:00+00', 'cloudtrail.amazonaws.com', 'DeleteTrail', 'AccessDenied',
-        '{"name": "main"}', '00000000-0000-4000-8000-000000000001', 'arn:aws:iam::111122223333:user/mallory');
+        '{"name": "main"}', '00000000-0000-4000-8000-000000000001', 'arn:aws:iam::111122223333:user/mallory',
+        'arn:aws:iam::111122223333:user/mallory');
 SELECT rule, actor, summary FROM ex.detections WHERE event_id = '00000000-0000-4000-8000-000000000001';
 
 -- trail.detect: both kinds in a time window (the burst is only counted
@@ -123,7 +124,8 @@ SELECT pg_temp.try($$SELECT * FROM trail.detect('ex.events', NULL)$$);
 
 -- a table with an actor column (trail.event from 1.1 on): detections use it
 CREATE SCHEMA act;
-CREATE TABLE act.events AS SELECT 'role/' || coalesce(user_name, '?') AS actor, * FROM ex.events WHERE example_of = 'cloudtrail_logging_stopped';
+CREATE TABLE act.events AS SELECT * FROM ex.events WHERE example_of = 'cloudtrail_logging_stopped';
+UPDATE act.events SET actor = 'role/' || coalesce(user_name, '?');
 SELECT count(*) > 0 FROM trail.create_detections('act.events');
 SELECT rule, actor FROM act.detections;
 
@@ -217,6 +219,8 @@ SELECT timestamptz '2025-03-08 12:30+00' + i * interval '5 seconds', 's3.amazona
 FROM generate_series(0, 35) AS i;        -- 12:30:00 to 12:32:55, 12 a minute
 INSERT INTO ra.events (event_time, event_source, event_name, event_category, read_only, user_arn, user_agent, error_code, event_id)
 SELECT event_time, event_source, event_name, 'Management', read_only, user_arn, 'aws-cli/1.18.69', error_code, event_id FROM ra.planted;
+-- (rows made by hand: the actor is their caller's ARN)
+UPDATE ra.events SET actor = user_arn;
 
 SELECT event_source, event_name, kind, error_code, started_at, ended_at, duration_minutes,
        round(baseline_average::numeric, 4) AS baseline_average, round(baseline_stddev::numeric, 4) AS baseline_stddev,
