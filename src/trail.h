@@ -82,6 +82,7 @@ extern ssize_t trail_source_read(TrailSource *src, char *buf, size_t len,
 								 TrailError *err);
 extern bool trail_source_verify_rest(TrailSource *src, TrailError *err);
 extern void trail_source_close(TrailSource *src);
+extern const char *trail_source_inflater_name(void);
 
 /* ----------------------------------------------------------------
  * json_scan.c: a validating JSON scanner over a byte range
@@ -568,6 +569,15 @@ extern int	trail_max_record_size;
 extern bool trail_folder_pruning;
 extern int	trail_debug_read_size;
 extern int	trail_debug_inflate_chunk;
+
+/* trail.debug_inflater: ISA-L when the build has it, or zlib */
+typedef enum TrailInflater
+{
+	TRAIL_INFLATER_FAST,
+	TRAIL_INFLATER_ZLIB
+} TrailInflater;
+
+extern int	trail_debug_inflater;
 
 extern bool trail_parse_delay(const char *text, int64 *usecs);
 extern int64 trail_max_delivery_delay_usecs(void);
