@@ -89,6 +89,7 @@ typedef struct Layer
 	z_stream	zs;
 #ifdef TRAIL_HAVE_ISAL
 	struct inflate_state *isal;
+	struct isal_gzip_header *gzhdr; /* kept across calls: see gunzip_step */
 #endif
 	char	   *inbuf;
 	bool		in_member;		/* between a member's header and its end */
@@ -281,6 +282,7 @@ gunzip_member_start(Layer *layer)
 	{
 		isal_inflate_reset(layer->isal);
 		layer->isal->crc_flag = ISAL_GZIP;
+		isal_gzip_header_init(layer->gzhdr);
 		return;
 	}
 #endif
@@ -313,6 +315,28 @@ gunzip_step(Layer *layer, char *buf, size_t len, bool *member_end,
 		st->avail_in = (uint32_t) Min(layer->avail_in, (size_t) UINT32_MAX);
 		st->next_out = (uint8_t *) buf;
 		st->avail_out = (uint32_t) len;
+
+		/*
+		 * The header is read here, not by isal_inflate(): that one keeps
+		 * the header's flags in a local variable, so a header split across
+		 * two inputs after its fixed part (at a refill, in a file of many
+		 * members) would be resumed without its optional fields.  And
+		 * ISA-L does not refuse the reserved flag bits, which zlib does.
+		 */
+		if (!st->wrapper_flag)
+		{
+			rc = isal_read_gzip_header(st, layer->gzhdr);
+			layer->avail_in -= (const uint8 *) st->next_in - layer->next_in;
+			layer->next_in = (const uint8 *) st->next_in;
+			if (rc >= 0 && (st->wrapper_flag || st->block_state != ISAL_BLOCK_NEW_HDR) &&
+				(layer->gzhdr->flags & 0xe0) != 0)
+				rc = ISAL_INVALID_WRAPPER;
+			if (rc >= 0)
+				return 0;		/* ISAL_END_INPUT: the rest comes next */
+			gunzip_fail(layer, GZIP_BAD_HEADER, err);
+			return -1;
+		}
+
 		rc = isal_inflate(st);
 		layer->avail_in -= (const uint8 *) st->next_in - layer->next_in;
 		layer->next_in = (const uint8 *) st->next_in;
@@ -560,6 +584,7 @@ push_gunzip(TrailSource *src, Layer *below)
 		/* about 100 kB, in the source's context like everything else */
 		layer->fast = true;
 		layer->isal = palloc(sizeof(struct inflate_state));
+		layer->gzhdr = palloc(sizeof(struct isal_gzip_header));
 		isal_inflate_init(layer->isal);
 		return layer;
 	}
