@@ -89,7 +89,7 @@ typedef struct Layer
 	z_stream	zs;
 #ifdef TRAIL_HAVE_ISAL
 	struct inflate_state *isal;
-	struct isal_gzip_header *gzhdr; /* kept across calls: see gunzip_step */
+	struct isal_gzip_header *gzhdr; /* the member's header, kept across calls */
 #endif
 	char	   *inbuf;
 	bool		in_member;		/* between a member's header and its end */
@@ -317,11 +317,10 @@ gunzip_step(Layer *layer, char *buf, size_t len, bool *member_end,
 		st->avail_out = (uint32_t) len;
 
 		/*
-		 * The header is read here, not by isal_inflate(): that one keeps
-		 * the header's flags in a local variable, so a header split across
-		 * two inputs after its fixed part (at a refill, in a file of many
-		 * members) would be resumed without its optional fields.  And
-		 * ISA-L does not refuse the reserved flag bits, which zlib does.
+		 * The header is read here, into a header kept in the layer (a
+		 * header may be split across inputs), not inside isal_inflate():
+		 * ISA-L does not refuse the reserved flag bits, which zlib does,
+		 * and only the kept header shows them.
 		 */
 		if (!st->wrapper_flag)
 		{
