@@ -68,12 +68,34 @@ REGRESS_OPTS = --inputdir=. --load-extension=trail
 PG_CPPFLAGS = -I$(srcdir)/src $(shell pkg-config --cflags zlib libcjson libcrypto)
 SHLIB_LINK = $(shell pkg-config --libs zlib libcjson libcrypto)
 
+# The inflater (src/byte_source.c): ISA-L's igzip when pkg-config finds
+# libisal (Debian: libisal-dev), zlib otherwise.  zlib is always linked, the
+# portable path; `make TRAIL_INFLATER=zlib` builds without ISA-L (CI tests
+# both builds).
+TRAIL_INFLATER ?= $(if $(shell pkg-config --exists libisal && echo yes),isal,zlib)
+ifeq ($(TRAIL_INFLATER),isal)
+PG_CPPFLAGS += -DTRAIL_HAVE_ISAL $(shell pkg-config --cflags libisal)
+SHLIB_LINK += $(shell pkg-config --libs libisal)
+else ifneq ($(TRAIL_INFLATER),zlib)
+$(error TRAIL_INFLATER must be isal or zlib, not "$(TRAIL_INFLATER)")
+endif
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS tracks no header dependencies: every object depends on the headers
 $(OBJS): $(wildcard $(srcdir)/src/*.h)
+
+# A build with another inflater rebuilds byte_source.o and relinks: the
+# stamp changes only when TRAIL_INFLATER does.
+INFLATER_STAMP = src/inflater.stamp
+ifneq ($(wildcard $(srcdir)/src/byte_source.c),)
+$(shell echo $(TRAIL_INFLATER) | cmp -s - $(INFLATER_STAMP) || echo $(TRAIL_INFLATER) >$(INFLATER_STAMP))
+src/byte_source.o: $(INFLATER_STAMP)
+$(shlib): $(INFLATER_STAMP)
+endif
+EXTRA_CLEAN = $(INFLATER_STAMP)
 
 # make bench [BENCH_SIZE=quick]: the benchmark (bench/run, bench/README.md)
 BENCH_SIZE ?= default

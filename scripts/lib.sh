@@ -19,13 +19,15 @@
 # The functions return non-zero on failure (they never exit), so callers
 # decide what a failure means.  Settings, all optional:
 #   PG_CONFIG        pg_config to build against (default PostgreSQL 15's)
+#   TRAIL_INFLATER   isal or zlib: the inflater to build with (default: the
+#                    Makefile's, ISA-L when pkg-config finds libisal)
 #   TRAIL_KEEP_TMP=1 keep the temp dir (data dir, logs, results) for a look
 
 TRAIL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRAIL_PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 TRAIL_PGBIN=$(dirname "$TRAIL_PG_CONFIG")
 TRAIL_DEPS=(build-essential pkg-config postgresql-15 postgresql-server-dev-15
-	zlib1g-dev libcjson-dev libssl-dev libipc-run-perl python3
+	zlib1g-dev libisal-dev libcjson-dev libssl-dev libipc-run-perl python3
 	python3-cryptography postgresql-15-cron)
 
 trail_say() { printf 'trail: %s\n' "$*"; }
@@ -77,9 +79,13 @@ trail_install_deps() {
 	rm -f "$log"
 }
 
-# Arguments for every make call: the pg_config, and -Werror in CI.
+# Arguments for every make call: the pg_config, the inflater if one was
+# asked for, and -Werror in CI.
 trail_make_args() {
 	TRAIL_MAKE_ARGS=("PG_CONFIG=$TRAIL_PG_CONFIG")
+	if [ -n "${TRAIL_INFLATER:-}" ]; then
+		TRAIL_MAKE_ARGS+=("TRAIL_INFLATER=$TRAIL_INFLATER")
+	fi
 	if [ "${CI:-}" = true ]; then
 		TRAIL_MAKE_ARGS+=("COPT=-Werror")
 	fi

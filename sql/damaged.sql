@@ -16,7 +16,7 @@ SELECT pg_temp.try(format('SELECT t FROM trail.parse(pg_read_binary_file(%L)) t'
 SELECT pg_temp.try(format('SELECT t FROM trail.parse(pg_read_binary_file(%L)) t',
                           pg_temp.f('damaged/nested-5.json.gz')));
 
--- that small member inflates in one go, so zlib checks the CRC before any
+-- that small member inflates in one go, so the CRC is checked before any
 -- JSON is read; with short reads (as for a member larger than the 1 MB
 -- window) the changed byte is met first, as a JSON error at record 2, and
 -- the rest of the member is read to find the real problem

@@ -6,8 +6,17 @@
  *	  concatenated members (Firehose) and gzip inside gzip (CloudWatch Logs
  *	  payloads stored by Firehose) are both handled.
  *
- * This is the only file that sees zlib.  zlib allocates through palloc in
- * the source's memory context, so an ERROR anywhere frees it.
+ * This is the only file that sees an inflater library.  Two sit behind the
+ * same layer: Intel ISA-L's igzip (streaming, gzip members and CRC, about
+ * twice as fast as zlib on CloudTrail files) when the build found it, and
+ * zlib, the portable path, always.  Both are fed and drained by the same
+ * loop here, so the member logic (concatenated members, zero padding,
+ * garbage after the last member, truncation) and the errors are the same
+ * whichever inflates; trail.debug_inflater = 'zlib' picks zlib in a build
+ * that has both, so that tests can compare their bytes.  Both allocate in
+ * the source's memory context (zlib through palloc, ISA-L's state is one
+ * palloc'd struct), so an ERROR anywhere frees them.  Neither calls back
+ * into us except zlib's allocator: CHECK_FOR_INTERRUPTS is in our loops.
  *
  * Files are fd.c's virtual file descriptors (PathNameOpenFile), closed by a
  * reset callback on the source's memory context: the descriptor lives
@@ -32,6 +41,9 @@
 
 #include <fcntl.h>
 #include <zlib.h>
+#ifdef TRAIL_HAVE_ISAL
+#include <isa-l.h>
+#endif
 
 #include "miscadmin.h"
 #include "storage/fd.h"
@@ -42,6 +54,7 @@
 #define TRAIL_MAX_GZIP_LAYERS 4
 
 #define TRAIL_INPUT_CHUNK (256 * 1024)
+#define TRAIL_OUTPUT_CHUNK (256 * 1024)
 
 typedef enum LayerKind
 {
@@ -69,10 +82,24 @@ typedef struct Layer
 	size_t		len;
 	size_t		pos;
 
-	/* LAYER_GUNZIP */
+	/* LAYER_GUNZIP: the input, shared by both inflaters */
+	const uint8 *next_in;
+	size_t		avail_in;
+	bool		fast;			/* ISA-L, not zlib */
 	z_stream	zs;
+#ifdef TRAIL_HAVE_ISAL
+	struct inflate_state *isal;
+	struct isal_gzip_header *gzhdr; /* the member's header, kept across calls */
+#endif
 	char	   *inbuf;
 	bool		in_member;		/* between a member's header and its end */
+	bool		out_full;		/* the last step filled the output: more may be
+								 * pending inside the inflater */
+	int			failure;		/* a GzipFailure: the layer failed */
+	/* small reads are inflated here first (see gunzip_read) */
+	char	   *outbuf;
+	size_t		out_pos;
+	size_t		out_len;
 	bool		below_eof;
 	int64		members;
 } Layer;
@@ -166,7 +193,7 @@ gunzip_fill(Layer *layer, TrailError *err)
 {
 	ssize_t		n;
 
-	if (layer->zs.avail_in > 0)
+	if (layer->avail_in > 0)
 		return true;
 	if (layer->below_eof)
 		return false;
@@ -181,30 +208,238 @@ gunzip_fill(Layer *layer, TrailError *err)
 		layer->below_eof = true;
 		return false;
 	}
-	layer->zs.next_in = (Bytef *) layer->inbuf;
-	layer->zs.avail_in = (uInt) n;
+	layer->next_in = (const uint8 *) layer->inbuf;
+	layer->avail_in = (size_t) n;
 	return true;
 }
 
-static ssize_t
-gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
+/*
+ * What went wrong with a gzip stream.  The details name what is wrong, not
+ * which library found it, so that both inflaters say the same.  A layer
+ * that failed fails again on every later read, with the same error.
+ */
+typedef enum GzipFailure
 {
-	for (;;)
+	GZIP_OK = 0,
+	GZIP_BAD_HEADER,
+	GZIP_BAD_DATA,
+	GZIP_BAD_CHECK,
+	GZIP_TRUNCATED,
+	GZIP_TRAILING
+} GzipFailure;
+
+static void
+gunzip_report(Layer *layer, TrailError *err)
+{
+	long long	member = (long long) layer->members + 1;
+
+	switch ((GzipFailure) layer->failure)
+	{
+		case GZIP_OK:
+			break;
+		case GZIP_BAD_HEADER:
+			trail_error_set(err, ERRCODE_DATA_CORRUPTED, "compressed data is corrupt");
+			trail_error_detail(err, "The header of gzip member %lld is not valid.",
+							   member);
+			break;
+		case GZIP_BAD_DATA:
+			trail_error_set(err, ERRCODE_DATA_CORRUPTED, "compressed data is corrupt");
+			trail_error_detail(err, "The deflate data of gzip member %lld is not valid.",
+							   member);
+			break;
+		case GZIP_BAD_CHECK:
+			trail_error_set(err, ERRCODE_DATA_CORRUPTED, "compressed data is corrupt");
+			trail_error_detail(err, "The CRC-32 or length in the trailer of gzip member %lld does not match the inflated data.",
+							   member);
+			break;
+		case GZIP_TRUNCATED:
+			trail_error_set(err, ERRCODE_DATA_CORRUPTED,
+							"compressed data is truncated");
+			trail_error_detail(err, "The gzip stream ends before its last member is complete.");
+			break;
+		case GZIP_TRAILING:
+			trail_error_set(err, ERRCODE_DATA_CORRUPTED,
+							"unexpected data after the end of the compressed data");
+			trail_error_detail(err, "Bytes after gzip member %lld are not another gzip member.",
+							   (long long) layer->members);
+			break;
+	}
+}
+
+static void
+gunzip_fail(Layer *layer, GzipFailure what, TrailError *err)
+{
+	layer->failure = what;
+	gunzip_report(layer, err);
+}
+
+/* Start a member: the input stays where it is */
+static void
+gunzip_member_start(Layer *layer)
+{
+#ifdef TRAIL_HAVE_ISAL
+	if (layer->fast)
+	{
+		isal_inflate_reset(layer->isal);
+		layer->isal->crc_flag = ISAL_GZIP;
+		isal_gzip_header_init(layer->gzhdr);
+		return;
+	}
+#endif
+	/* fails only on a broken z_stream: not the input's fault */
+	if (inflateReset(&layer->zs) != Z_OK)
+		elog(ERROR, "could not reset zlib stream");
+}
+
+/*
+ * Inflate from the layer's input into buf.  Returns the bytes produced,
+ * sets *member_end at the end of a member (its CRC and length checked), or
+ * returns -1 with err filled.  Consumes input, produces output or ends the
+ * member unless the input is used up.
+ */
+static ssize_t
+gunzip_step(Layer *layer, char *buf, size_t len, bool *member_end,
+			TrailError *err)
+{
+	size_t		produced;
+	GzipFailure what;
+
+	*member_end = false;
+#ifdef TRAIL_HAVE_ISAL
+	if (layer->fast)
+	{
+		struct inflate_state *st = layer->isal;
+		int			rc;
+
+		st->next_in = (uint8_t *) layer->next_in;
+		st->avail_in = (uint32_t) Min(layer->avail_in, (size_t) UINT32_MAX);
+		st->next_out = (uint8_t *) buf;
+		st->avail_out = (uint32_t) len;
+
+		/*
+		 * The header is read here, into a header kept in the layer (a
+		 * header may be split across inputs), not inside isal_inflate():
+		 * ISA-L does not refuse the reserved flag bits, which zlib does,
+		 * and only the kept header shows them.
+		 */
+		if (!st->wrapper_flag)
+		{
+			rc = isal_read_gzip_header(st, layer->gzhdr);
+			layer->avail_in -= (const uint8 *) st->next_in - layer->next_in;
+			layer->next_in = (const uint8 *) st->next_in;
+			if (rc >= 0 && (st->wrapper_flag || st->block_state != ISAL_BLOCK_NEW_HDR) &&
+				(layer->gzhdr->flags & 0xe0) != 0)
+				rc = ISAL_INVALID_WRAPPER;
+			if (rc >= 0)
+				return 0;		/* ISAL_END_INPUT: the rest comes next */
+			gunzip_fail(layer, GZIP_BAD_HEADER, err);
+			return -1;
+		}
+
+		rc = isal_inflate(st);
+		layer->avail_in -= (const uint8 *) st->next_in - layer->next_in;
+		layer->next_in = (const uint8 *) st->next_in;
+		produced = len - st->avail_out;
+		switch (rc)
+		{
+			case ISAL_DECOMP_OK:
+				if (st->block_state == ISAL_BLOCK_FINISH)
+					*member_end = true;
+				return produced;
+			case ISAL_INVALID_WRAPPER:
+			case ISAL_UNSUPPORTED_METHOD:
+				what = GZIP_BAD_HEADER;
+				break;
+			case ISAL_INCORRECT_CHECKSUM:
+				/* the header's own CRC (FHCRC), or the trailer's */
+				what = st->wrapper_flag ? GZIP_BAD_CHECK : GZIP_BAD_HEADER;
+				break;
+			default:
+				what = GZIP_BAD_DATA;
+				break;
+		}
+	}
+	else
+#endif
 	{
 		int			rc;
-		size_t		produced;
+
+		layer->zs.next_in = (Bytef *) layer->next_in;
+		layer->zs.avail_in = (uInt) Min(layer->avail_in, (size_t) UINT_MAX);
+		layer->zs.next_out = (Bytef *) buf;
+		layer->zs.avail_out = (uInt) len;
+		rc = inflate(&layer->zs, Z_NO_FLUSH);
+		layer->avail_in -= (const uint8 *) layer->zs.next_in - layer->next_in;
+		layer->next_in = (const uint8 *) layer->zs.next_in;
+		produced = len - layer->zs.avail_out;
+
+		switch (rc)
+		{
+			case Z_STREAM_END:
+				*member_end = true;
+				return produced;
+			case Z_OK:
+			case Z_BUF_ERROR:
+				return produced;
+			case Z_MEM_ERROR:
+				/* not the input's fault; palloc would have raised it anyway */
+				ereport(ERROR,
+						(errcode(ERRCODE_OUT_OF_MEMORY),
+						 errmsg("out of memory while inflating gzip data")));
+				break;
+			default:
+				break;
+		}
+		/* zlib's messages, sorted into what the details say */
+		if (layer->zs.msg != NULL &&
+			(strcmp(layer->zs.msg, "incorrect data check") == 0 ||
+			 strcmp(layer->zs.msg, "incorrect length check") == 0))
+			what = GZIP_BAD_CHECK;
+		else if (layer->zs.msg != NULL &&
+				 (strcmp(layer->zs.msg, "incorrect header check") == 0 ||
+				  strcmp(layer->zs.msg, "unknown compression method") == 0 ||
+				  strcmp(layer->zs.msg, "unknown header flags set") == 0 ||
+				  strcmp(layer->zs.msg, "header crc mismatch") == 0))
+			what = GZIP_BAD_HEADER;
+		else
+			what = GZIP_BAD_DATA;
+	}
+
+	/* the bytes of the call that found the damage are not handed out */
+	gunzip_fail(layer, what, err);
+	return -1;
+}
+
+static ssize_t
+gunzip_inflate(Layer *layer, char *buf, size_t len, TrailError *err)
+{
+	int			stalls = 0;
+
+	/* both libraries count in 32 bits */
+	len = Min(len, (size_t) (1024 * 1024 * 1024));
+	for (;;)
+	{
+		ssize_t		produced;
+		size_t		avail_before;
+		bool		member_end;
 
 		CHECK_FOR_INTERRUPTS();
 
-		if (!gunzip_fill(layer, err))
+		/*
+		 * More input only when the inflater wants it: after a step that
+		 * filled the output, it may hold more (ISA-L buffers up to 64 kB of
+		 * output and 8 bytes of input bits), which must come out before the
+		 * end of the input can mean truncation.
+		 */
+		if (layer->in_member && layer->out_full)
+			;
+		else if (!gunzip_fill(layer, err))
 		{
 			if (err->sqlerrcode != 0 || err->message != NULL)
 				return -1;
 			if (layer->in_member)
 			{
-				trail_error_set(err, ERRCODE_DATA_CORRUPTED,
-								"compressed data is truncated");
-				trail_error_detail(err, "The gzip stream ends before its last member is complete.");
+				gunzip_fail(layer, GZIP_TRUNCATED, err);
 				return -1;
 			}
 			return 0;
@@ -216,60 +451,93 @@ gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
 			 * Between members.  Another member must start with the gzip magic;
 			 * zero bytes padding the end are tolerated, as gzip(1) does.
 			 */
-			if (layer->zs.next_in[0] == 0)
+			if (layer->next_in[0] == 0)
 			{
-				while (layer->zs.avail_in > 0 && layer->zs.next_in[0] == 0)
+				while (layer->avail_in > 0 && layer->next_in[0] == 0)
 				{
-					layer->zs.next_in++;
-					layer->zs.avail_in--;
+					layer->next_in++;
+					layer->avail_in--;
 				}
 				continue;
 			}
-			if (layer->zs.next_in[0] != 0x1f ||
-				(layer->zs.avail_in > 1 && layer->zs.next_in[1] != 0x8b))
+			if (layer->next_in[0] != 0x1f ||
+				(layer->avail_in > 1 && layer->next_in[1] != 0x8b))
 			{
-				trail_error_set(err, ERRCODE_DATA_CORRUPTED,
-								"unexpected data after the end of the compressed data");
-				trail_error_detail(err, "Bytes after gzip member %lld are not another gzip member.",
-								   (long long) layer->members);
+				gunzip_fail(layer, GZIP_TRAILING, err);
 				return -1;
 			}
-			/* fails only on a broken z_stream: not the input's fault */
-			if (inflateReset(&layer->zs) != Z_OK)
-				elog(ERROR, "could not reset zlib stream");
+			gunzip_member_start(layer);
 			layer->in_member = true;
 		}
 
-		layer->zs.next_out = (Bytef *) buf;
-		layer->zs.avail_out = (uInt) len;
-		rc = inflate(&layer->zs, Z_NO_FLUSH);
-		produced = len - layer->zs.avail_out;
-
-		switch (rc)
+		avail_before = layer->avail_in;
+		produced = gunzip_step(layer, buf, len, &member_end, err);
+		if (produced < 0)
+			return -1;
+		layer->out_full = ((size_t) produced == len && !member_end);
+		if (member_end)
 		{
-			case Z_STREAM_END:
-				layer->in_member = false;
-				layer->members++;
-				break;
-			case Z_OK:
-			case Z_BUF_ERROR:
-				break;
-			case Z_MEM_ERROR:
-				/* not the input's fault; palloc would have raised it anyway */
-				ereport(ERROR,
-						(errcode(ERRCODE_OUT_OF_MEMORY),
-						 errmsg("out of memory while inflating gzip data")));
-				break;
-			default:
-				trail_error_set(err, ERRCODE_DATA_CORRUPTED,
-								"compressed data is corrupt");
-				trail_error_detail(err, "zlib reports: %s.",
-								   layer->zs.msg ? layer->zs.msg : "unknown error");
-				return -1;
+			layer->in_member = false;
+			layer->members++;
 		}
 		if (produced > 0)
 			return produced;
+
+		/*
+		 * Nothing out: the input was used up (fill more), or a header or a
+		 * member's end was read.  A step that does none of these would loop
+		 * for ever; neither library does that, but a loop must not trust it.
+		 */
+		if (layer->avail_in == avail_before && !member_end && layer->avail_in > 0)
+		{
+			if (++stalls > 8)
+			{
+				gunzip_fail(layer, GZIP_BAD_DATA, err);
+				return -1;
+			}
+		}
+		else
+			stalls = 0;
 	}
+}
+
+/*
+ * Reads smaller than TRAIL_OUTPUT_CHUNK (the 2 bytes that look for gzip
+ * inside gzip, the end of a reader's buffer) are inflated into the layer's
+ * own buffer and handed out from there.  So every library call gets room
+ * for the same bytes, whichever library it is: ISA-L decodes up to 64 kB
+ * ahead of the room it is given, zlib not at all, and with tiny calls a
+ * damaged member would be found at different points by the two.  The
+ * developer setting trail.debug_read_size turns this off, so that its tiny
+ * reads reach the library.
+ */
+static ssize_t
+gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
+{
+	ssize_t		n;
+
+	if (layer->failure != GZIP_OK)
+	{
+		gunzip_report(layer, err);
+		return -1;
+	}
+	if (layer->out_pos == layer->out_len &&
+		(len >= TRAIL_OUTPUT_CHUNK || trail_debug_read_size > 0))
+		return gunzip_inflate(layer, buf, len, err);
+	if (layer->out_pos == layer->out_len)
+	{
+		if (layer->outbuf == NULL)
+			layer->outbuf = palloc(TRAIL_OUTPUT_CHUNK);
+		n = gunzip_inflate(layer, layer->outbuf, TRAIL_OUTPUT_CHUNK, err);
+		if (n <= 0)
+			return n;
+		layer->out_pos = 0;
+		layer->out_len = n;
+	}
+	n = Min(len, layer->out_len - layer->out_pos);
+	memcpy(buf, layer->outbuf + layer->out_pos, n);
+	layer->out_pos += n;
+	return n;
 }
 
 static ssize_t
@@ -308,6 +576,18 @@ push_gunzip(TrailSource *src, Layer *below)
 	layer->kind = LAYER_GUNZIP;
 	layer->below = below;
 	layer->inbuf = palloc(TRAIL_INPUT_CHUNK);
+	layer->in_member = false;
+#ifdef TRAIL_HAVE_ISAL
+	if (trail_debug_inflater == TRAIL_INFLATER_FAST)
+	{
+		/* about 100 kB, in the source's context like everything else */
+		layer->fast = true;
+		layer->isal = palloc(sizeof(struct inflate_state));
+		layer->gzhdr = palloc(sizeof(struct isal_gzip_header));
+		isal_inflate_init(layer->isal);
+		return layer;
+	}
+#endif
 	layer->zs.zalloc = zalloc_palloc;
 	layer->zs.zfree = zfree_palloc;
 	layer->zs.opaque = (voidpf) src->cxt;
@@ -322,7 +602,6 @@ push_gunzip(TrailSource *src, Layer *below)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("could not initialize zlib: %s",
 						layer->zs.msg ? layer->zs.msg : "unknown error")));
-	layer->in_member = false;
 	return layer;
 }
 
@@ -339,6 +618,21 @@ sniff_layers(TrailSource *src, TrailError *err)
 		ssize_t		n;
 
 		n = layer_read_full(top, top->peek, 2, err);
+		if (n < 0 && top->kind == LAYER_GUNZIP && top->failure != GZIP_OK)
+		{
+			/*
+			 * Damaged gzip: opening succeeds and the first read fails, as
+			 * when the damage is further in, so that the error has the
+			 * same context wherever the damage is.
+			 */
+			MemoryContext errcxt = err->cxt;
+
+			trail_error_clear(err);
+			err->cxt = errcxt;
+			top->npeek = 0;
+			top->peekpos = 0;
+			return true;
+		}
 		if (n < 0)
 			return false;
 		top->npeek = (int) n;
@@ -498,6 +792,21 @@ trail_source_verify_rest(TrailSource *src, TrailError *err)
 	} while (n > 0);
 	pfree(buf);
 	return n == 0;
+}
+
+/*
+ * The inflater trail.debug_inflater = 'fast' (the default) uses in this
+ * build, with its version.
+ */
+const char *
+trail_source_inflater_name(void)
+{
+#ifdef TRAIL_HAVE_ISAL
+	return "isa-l " CppAsString2(ISAL_MAJOR_VERSION) "."
+		CppAsString2(ISAL_MINOR_VERSION) "." CppAsString2(ISAL_PATCH_VERSION);
+#else
+	return "zlib " ZLIB_VERSION;
+#endif
 }
 
 /*

@@ -39,6 +39,18 @@ static char *invalid_placeholder_delay = NULL;
 int			trail_debug_read_size = 0;
 int			trail_debug_inflate_chunk = 0;
 
+/* developer setting: which inflater gzip goes through (tests compare them) */
+int			trail_debug_inflater = TRAIL_INFLATER_FAST;
+
+static const struct config_enum_entry inflater_options[] = {
+	{"fast", TRAIL_INFLATER_FAST, false},
+	{"zlib", TRAIL_INFLATER_ZLIB, false},
+	{NULL, 0, false}
+};
+
+/* trail.inflater: what 'fast' means in this build (read only) */
+static char *inflater_name = NULL;
+
 void		_PG_init(void);
 
 /*
@@ -180,13 +192,30 @@ _PG_init(void)
 							GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("trail.debug_inflate_chunk",
-							"Developer setting: the most compressed bytes fed to zlib at a time (0: normal).",
+							"Developer setting: the most compressed bytes fed to the inflater at a time (0: normal).",
 							NULL,
 							&trail_debug_inflate_chunk,
 							0, 0, INT_MAX,
 							PGC_SUSET,
 							GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
+	DefineCustomEnumVariable("trail.debug_inflater",
+							 "Developer setting: inflate gzip with the fast library of the build (fast) or with zlib.",
+							 NULL,
+							 &trail_debug_inflater,
+							 TRAIL_INFLATER_FAST,
+							 inflater_options,
+							 PGC_SUSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+	DefineCustomStringVariable("trail.inflater",
+							   "Shows the library that inflates gzip in this build.",
+							   NULL,
+							   &inflater_name,
+							   trail_source_inflater_name(),
+							   PGC_INTERNAL,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("trail");
 
 	/*

@@ -10,7 +10,7 @@
  *	                  layers above fill and return; it calls nobody
  *	  file_walk.c     location -> list of files (s3_layout.c reads what
  *	                  each path says), and a list of the problems met
- *	  byte_source.c   file or memory -> bytes (the only user of zlib)
+ *	  byte_source.c   file or memory -> bytes (the only user of zlib and ISA-L)
  *	  json_scan.c     bytes -> validated JSON values and member indexes
  *	  record_stream.c bytes -> records (the document shapes CloudTrail
  *	                  events come in)
@@ -88,6 +88,7 @@ extern ssize_t trail_source_read(TrailSource *src, char *buf, size_t len,
 								 TrailError *err);
 extern bool trail_source_verify_rest(TrailSource *src, TrailError *err);
 extern void trail_source_close(TrailSource *src);
+extern const char *trail_source_inflater_name(void);
 
 /* ----------------------------------------------------------------
  * json_scan.c: a validating JSON scanner over a byte range
@@ -757,6 +758,15 @@ extern int	trail_max_record_size;
 extern bool trail_folder_pruning;
 extern int	trail_debug_read_size;
 extern int	trail_debug_inflate_chunk;
+
+/* trail.debug_inflater: ISA-L when the build has it, or zlib */
+typedef enum TrailInflater
+{
+	TRAIL_INFLATER_FAST,
+	TRAIL_INFLATER_ZLIB
+} TrailInflater;
+
+extern int	trail_debug_inflater;
 
 extern bool trail_parse_delay(const char *text, int64 *usecs);
 extern int64 trail_max_delivery_delay_usecs(void);
