@@ -180,7 +180,6 @@ for my $enc ('LATIN1', 'EUC_JP')
 
 	# trail.parse(text): the text is in the server encoding
 	{
-		local $TODO = 'trail.parse(text) must convert its argument to UTF-8 (functions.c)';
 		my ($r, $o, $e) = $node->psql(
 			$db, "SELECT hex(event_name), hex(user_agent), hex(request_parameters->>u('6bc3a979'))
 			  FROM trail.parse(convert_from(decode('"

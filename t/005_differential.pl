@@ -17,7 +17,6 @@
 # Records that contradict their folder (account, region, category) are a
 # documented assumption: they are checked with trail.folder_pruning off
 # (and the table option folder_pruning), and with it on the scan must warn.
-# Those assertions are TODO while the setting does not exist.
 use strict;
 use warnings;
 
