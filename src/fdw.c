@@ -937,8 +937,9 @@ trailShutdownForeignScan(ForeignScanState *node)
 	}
 
 	/*
-	 * The shared memory is about to go.  A scan still running (under a
-	 * Limit) goes on with the files this execution's quals keep.
+	 * The shared memory is about to go.  Shutdown comes when no more rows
+	 * are wanted (the end, or a Limit reached): a scan still open takes no
+	 * more files.  A rescan after this is a serial execution of its own.
 	 */
 	state->shared = NULL;
 	if (state->scan)
