@@ -116,8 +116,10 @@ struct TrailPrune
 	 */
 	bool		folder_pruning;
 	bool		check_folders;
+	bool		folder_quals;	/* the quals prune by account, region, category */
 	bool		warned;
-	char	   *folder_path;	/* the file whose layout is in folder */
+	const char *folder_path;	/* the file whose layout is in folder */
+	bool		folder_checked; /* its first record was checked */
 	TrailLayout folder;
 
 	/* time pruning of files, for EXPLAIN */
@@ -942,6 +944,10 @@ trail_prune_begin(List *filters, List *values, ExprContext *econtext,
 	 * by any query, not only by one that pruning then gets wrong.
 	 */
 	prune->check_folders = folder_pruning;
+	prune->folder_quals = folder_pruning &&
+		(has_set(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID) ||
+		 has_set(prune, TRAIL_COL_AWS_REGION) ||
+		 has_set(prune, TRAIL_COL_EVENT_CATEGORY));
 	return prune;
 }
 
@@ -1237,9 +1243,33 @@ record_member_text(const TrailRecord *rec, const char *key)
 }
 
 /*
+ * Does a string member of a record differ from s?  Absent, null or not a
+ * string does not count as a difference (its column would be NULL, or bad
+ * input reported by decoding).  *value gets the member's text when it
+ * differs.
+ */
+static bool
+member_differs(const TrailRecord *rec, const char *key, const char *s,
+			   char **value)
+{
+	TrailSlice	v = trail_json_get(rec->members, key);
+	int			len = strlen(s);
+
+	if (v.type != TRAIL_JSON_STRING)
+		return false;
+	/* the usual case: no escape, compare the bytes */
+	if (v.len - 2 == len && memcmp(v.ptr + 1, s, len) == 0)
+		return false;
+	*value = record_member_text(rec, key);
+	return *value != NULL && strcmp(*value, s) != 0;
+}
+
+/*
  * Warn (once per scan) when a record does not belong to the folder its file
  * is in: pruning by folder may then skip files that hold rows a query asks
- * for.
+ * for.  While the quals prune by folder every record is checked; otherwise
+ * the first record of each file is (a file in the wrong folder shows at
+ * once, at little cost).
  */
 static void
 check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
@@ -1247,36 +1277,57 @@ check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
 	const char *field = NULL;
 	char	   *value = NULL;
 	const char *expected = NULL;
+	TrailSlice	cat;
 
-	if (prune->folder_path == NULL || strcmp(prune->folder_path, path) != 0)
+	/* the path of the file being read stays at one address */
+	if (prune->folder_path != path)
 	{
-		if (prune->folder_path)
-			pfree(prune->folder_path);
-		prune->folder_path = MemoryContextStrdup(GetMemoryChunkContext(prune), path);
+		prune->folder_path = path;
 		trail_layout_parse(path, &prune->folder);
+		prune->folder_checked = false;
 	}
 	if (prune->folder.kind == TRAIL_KIND_NONE)
 		return;
+	if (prune->folder_checked && !prune->folder_quals)
+		return;
+	prune->folder_checked = true;
 
-	if ((value = record_member_text(rec, "recipientAccountId")) != NULL &&
-		strcmp(value, prune->folder.account_id) != 0)
+	if (member_differs(rec, "recipientAccountId", prune->folder.account_id, &value))
 	{
 		field = "recipientAccountId";
 		expected = psprintf("account \"%s\"", prune->folder.account_id);
 	}
-	else if ((value = record_member_text(rec, "awsRegion")) != NULL &&
-			 strcmp(value, prune->folder.region) != 0)
+	else if (member_differs(rec, "awsRegion", prune->folder.region, &value))
 	{
 		field = "awsRegion";
 		expected = psprintf("region \"%s\"", prune->folder.region);
 	}
 	else
 	{
-		TrailError	err = {0};
-		int			c = trail_record_category(rec->members, &err);
-		const char *label = c >= 0 ? trail_category_label(c) : NULL;
+		const char *label = NULL;
 		bool		fits = true;
 
+		/* the usual case: eventCategory as written, without escapes */
+		cat = trail_json_get(rec->members, "eventCategory");
+		if (cat.type == TRAIL_JSON_STRING && memchr(cat.ptr, '\\', cat.len) == NULL)
+		{
+			int			i;
+
+			for (i = 0; i < 4; i++)
+			{
+				const char *l = trail_category_label(i);
+
+				if ((int) strlen(l) == cat.len - 2 && memcmp(cat.ptr + 1, l, cat.len - 2) == 0)
+					label = l;
+			}
+		}
+		else
+		{
+			TrailError	err = {0};
+			int			c = trail_record_category(rec->members, &err);
+
+			label = c >= 0 ? trail_category_label(c) : NULL;
+		}
 		if (label == NULL)
 			return;
 		switch (prune->folder.kind)
@@ -1308,7 +1359,7 @@ check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
 			(errcode(ERRCODE_DATA_EXCEPTION),
 			 errmsg("CloudTrail file \"%s\" holds a record that does not belong to its folder",
 					path),
-			 errdetail("Record %lld has %s \"%s\", but the file is in the %s.  Pruning by folder skipped files by their folders, so the result may lack rows from files that were not read.",
+			 errdetail("Record %lld has %s \"%s\", but the file is in the %s.  Pruning by folder skips files by their folders, so a query may lack rows from files it did not read.",
 					   (long long) rec->ordinal, field, value, expected),
 			 errhint("Turn pruning by folder off with SET trail.folder_pruning = off, or with the foreign table option folder_pruning 'false'.")));
 }

@@ -508,9 +508,12 @@ for my $q ("event_time < '2025-03-04 02:00:00+00'", "event_time = '2025-03-04 01
 			digest_query('wrong_off', $q),
 			digest_query('(SELECT * FROM wrong_off OFFSET 0) s', $q));
 	}
-	($r, $o, $e) = $node->psql('postgres', 'SELECT count(*) FROM wrong_t');
-	like($e, qr/WARNING: .*folder/, 'with folder pruning on, a scan that meets such a record warns');
-	($r, $o, $e) = $node->psql('postgres', "SELECT count(*) FROM trail.read('$root/wrong')");
+	# a scan that prunes by folder checks every record (one that does not,
+	# only the first of each file: t/006_scans.pl)
+	my $by_folder = "event_category IN ('Management', 'Data', 'Insight', 'NetworkActivity')";
+	($r, $o, $e) = $node->psql('postgres', "SELECT count(*) FROM wrong_t WHERE $by_folder");
+	like($e, qr/WARNING: .*folder/, 'with folder pruning on, a scan that prunes by folder and meets such a record warns');
+	($r, $o, $e) = $node->psql('postgres', "SELECT count(*) FROM trail.read('$root/wrong') WHERE $by_folder");
 	like($e, qr/WARNING: .*folder/, 'and so does trail.read');
 	($r, $o, $e) = $node->psql('postgres', 'SELECT count(*) FROM clean_t');
 	unlike($e, qr/WARNING/, 'a tree without such records gives no WARNING');
