@@ -16,7 +16,8 @@
  *	                  events come in)
  *	  decode.c        record -> column values (convert.c does the scalar
  *	                  conversions, jsonb_build.c the jsonb values,
- *	                  columns.c knows the columns)
+ *	                  columns.c knows the columns, actor.c derives who
+ *	                  acted from userIdentity; arn.c takes ARNs apart)
  *	  scan.c          drives the above for a whole scan, with the error
  *	                  policy; scan_files.c finds the files one execution
  *	                  of a scan reads
