@@ -30,18 +30,6 @@
  * ----------------------------------------------------------------
  */
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* decode exactly outlen bytes of hex; false when hex is not that */
 bool
 trail_hex_decode(const char *hex, unsigned char *out, int outlen)
@@ -52,8 +40,8 @@ trail_hex_decode(const char *hex, unsigned char *out, int outlen)
 		return false;
 	for (i = 0; i < outlen; i++)
 	{
-		int			hi = hex_value(hex[2 * i]);
-		int			lo = hex_value(hex[2 * i + 1]);
+		int			hi = trail_hex_digit(hex[2 * i]);
+		int			lo = trail_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;

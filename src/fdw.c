@@ -650,18 +650,6 @@ trailIterateForeignScan(ForeignScanState *node)
 	return slot;
 }
 
-static void
-add_counts(TrailScanCounts *to, const TrailScanCounts *from)
-{
-	to->files_read += from->files_read;
-	to->files_passed_over += from->files_passed_over;
-	to->records_read += from->records_read;
-	to->records_filtered += from->records_filtered;
-	to->records_returned += from->records_returned;
-	to->records_skipped += from->records_skipped;
-	to->files_skipped += from->files_skipped;
-}
-
 /* finish the current scan, keeping its counts */
 static void
 finish_scan(TrailExecState *state)
@@ -671,7 +659,7 @@ finish_scan(TrailExecState *state)
 	if (state->scan == NULL)
 		return;
 	trail_scan_counts(state->scan, &counts);
-	add_counts(&state->counts, &counts);
+	trail_scan_counts_add(&state->counts, &counts);
 	trail_scan_end(state->scan);
 	state->scan = NULL;
 }
@@ -743,15 +731,10 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			TrailScanCounts counts;
 
 			trail_scan_counts(state->scan, &counts);
-			add_counts(&total, &counts);
+			trail_scan_counts_add(&total, &counts);
 		}
-		add_counts(&total, &state->worker_counts);
-		ExplainPropertyText("Trail Records",
-							psprintf("%lld read, %lld returned, %lld filtered, %lld skipped",
-									 (long long) total.records_read,
-									 (long long) total.records_returned,
-									 (long long) total.records_filtered,
-									 (long long) total.records_skipped), es);
+		trail_scan_counts_add(&total, &state->worker_counts);
+		ExplainPropertyText("Trail Records", trail_scan_counts_text(&total), es);
 
 		/* which process read how many files: proof that the work was shared */
 		if (state->files_taken != NULL)
@@ -907,7 +890,7 @@ trailShutdownForeignScan(ForeignScanState *node)
 			TrailScanCounts counts;
 
 			trail_scan_counts(state->scan, &counts);
-			add_counts(&c, &counts);
+			trail_scan_counts_add(&c, &counts);
 		}
 		pg_atomic_add_fetch_u64(&shared->records_read, c.records_read);
 		pg_atomic_add_fetch_u64(&shared->records_filtered, c.records_filtered);

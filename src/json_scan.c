@@ -116,26 +116,14 @@ trail_json_string_end(const char *p, const char *end, bool *escaped)
 	}
 }
 
-static inline int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* the code unit of a \uXXXX escape at p (p points at the backslash), or -1 */
 static inline int
 escape_code_unit(const char *p)
 {
-	int			a = hex_value(p[2]),
-				b = hex_value(p[3]),
-				c = hex_value(p[4]),
-				d = hex_value(p[5]);
+	int			a = trail_hex_digit(p[2]),
+				b = trail_hex_digit(p[3]),
+				c = trail_hex_digit(p[4]),
+				d = trail_hex_digit(p[5]);
 
 	if ((a | b | c | d) < 0)
 		return -1;

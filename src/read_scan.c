@@ -510,13 +510,7 @@ finish_scan(ReadScanState *state)
 	if (state->scan == NULL)
 		return;
 	trail_scan_counts(state->scan, &c);
-	state->counts.files_read += c.files_read;
-	state->counts.files_passed_over += c.files_passed_over;
-	state->counts.records_read += c.records_read;
-	state->counts.records_filtered += c.records_filtered;
-	state->counts.records_returned += c.records_returned;
-	state->counts.records_skipped += c.records_skipped;
-	state->counts.files_skipped += c.files_skipped;
+	trail_scan_counts_add(&state->counts, &c);
 	trail_scan_end(state->scan);
 	state->scan = NULL;
 }
@@ -664,17 +658,9 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 			TrailScanCounts c;
 
 			trail_scan_counts(state->scan, &c);
-			total.records_read += c.records_read;
-			total.records_returned += c.records_returned;
-			total.records_filtered += c.records_filtered;
-			total.records_skipped += c.records_skipped;
+			trail_scan_counts_add(&total, &c);
 		}
-		ExplainPropertyText("Trail Records",
-							psprintf("%lld read, %lld returned, %lld filtered, %lld skipped",
-									 (long long) total.records_read,
-									 (long long) total.records_returned,
-									 (long long) total.records_filtered,
-									 (long long) total.records_skipped), es);
+		ExplainPropertyText("Trail Records", trail_scan_counts_text(&total), es);
 	}
 }
 

@@ -336,6 +336,35 @@ trail_scan_counts(TrailScanState *st, TrailScanCounts *counts)
 	counts->files_skipped = st->report->bad_files;
 }
 
+/*
+ * Add one set of counts to another (a node's runs, a parallel scan's
+ * workers).
+ */
+void
+trail_scan_counts_add(TrailScanCounts *to, const TrailScanCounts *from)
+{
+	to->files_read += from->files_read;
+	to->files_passed_over += from->files_passed_over;
+	to->records_read += from->records_read;
+	to->records_filtered += from->records_filtered;
+	to->records_returned += from->records_returned;
+	to->records_skipped += from->records_skipped;
+	to->files_skipped += from->files_skipped;
+}
+
+/*
+ * The records counts as EXPLAIN ANALYZE shows them, palloc'd.
+ */
+char *
+trail_scan_counts_text(const TrailScanCounts *counts)
+{
+	return psprintf("%lld read, %lld returned, %lld filtered, %lld skipped",
+					(long long) counts->records_read,
+					(long long) counts->records_returned,
+					(long long) counts->records_filtered,
+					(long long) counts->records_skipped);
+}
+
 static void
 close_file(TrailScanState *st)
 {

@@ -177,6 +177,19 @@ typedef struct TrailScan
 
 #define TRAIL_JSON_MAX_DEPTH 1000
 
+/* the value of a hexadecimal digit, or -1 (inline: the scanner's hot path) */
+static inline int
+trail_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 extern TrailScanStatus trail_json_scan(const char *p, const char *end,
 									   TrailScan *scan);
 extern const char *trail_json_skip_ws(const char *p, const char *end);
@@ -541,6 +554,9 @@ extern void trail_scan_set_filter(TrailScanState *st,
 								  TrailRecordFilterFn filter, void *arg);
 extern bool trail_scan_next(TrailScanState *st, Datum *values, bool *isnull);
 extern void trail_scan_counts(TrailScanState *st, TrailScanCounts *counts);
+extern void trail_scan_counts_add(TrailScanCounts *to,
+								  const TrailScanCounts *from);
+extern char *trail_scan_counts_text(const TrailScanCounts *counts);
 extern void trail_scan_end(TrailScanState *st);
 
 /* ----------------------------------------------------------------
