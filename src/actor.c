@@ -47,24 +47,6 @@ member_text(const TrailMemberIndex *index, const char *key)
 	return len > 0 ? s : NULL;
 }
 
-/* the member index of an object member, or NULL */
-static TrailMemberIndex *
-member_object(const TrailMemberIndex *index, const char *key)
-{
-	TrailSlice	v;
-	TrailMemberIndex *sub;
-
-	if (index == NULL)
-		return NULL;
-	v = trail_json_get(index, key);
-	if (v.type != TRAIL_JSON_OBJECT)
-		return NULL;
-	sub = palloc0(sizeof(TrailMemberIndex));
-	if (!trail_json_members(v, sub))
-		return NULL;
-	return sub;
-}
-
 static char *
 first_of(char *a, char *b, char *c, char *d, char *e)
 {
@@ -72,17 +54,17 @@ first_of(char *a, char *b, char *c, char *d, char *e)
 }
 
 /*
- * Fill *actor from userIdentity (a slice of any JSON type).  Absent or null
- * gives all NULLs; another type than an object is bad input.  The strings
- * are UTF-8, palloc'd in the current memory context.
+ * Fill *actor from the member indexes of userIdentity and the objects in it
+ * (NULL when absent: all NULLs when userIdentity is).  The decoder made
+ * them, shared with userIdentity's other columns.  The strings are UTF-8,
+ * palloc'd in the current memory context.
  */
-bool
-trail_actor_derive(TrailSlice ui, TrailActor *actor, TrailError *err)
+void
+trail_actor_derive(const TrailActorInput *in, TrailActor *actor)
 {
-	TrailMemberIndex index = {0};
-	TrailMemberIndex *session;
-	TrailMemberIndex *issuer;
-	TrailMemberIndex *behalf;
+	const TrailMemberIndex *index = in->identity;
+	const TrailMemberIndex *issuer = NULL;
+	const TrailMemberIndex *behalf = in->on_behalf_of;
 	char	   *type;
 	char	   *arn;
 	char	   *principal;
@@ -91,29 +73,18 @@ trail_actor_derive(TrailSlice ui, TrailActor *actor, TrailError *err)
 	char	   *invoked;
 
 	memset(actor, 0, sizeof(TrailActor));
-	if (ui.type == TRAIL_JSON_NONE || ui.type == TRAIL_JSON_NULL)
-		return true;
-	if (ui.type != TRAIL_JSON_OBJECT)
-	{
-		trail_error_set(err, ERRCODE_SQL_JSON_ITEM_CANNOT_BE_CAST_TO_TARGET_TYPE,
-						"field \"userIdentity\" must be an object, not %s",
-						trail_json_type_name(ui.type));
-		return false;
-	}
-	if (!trail_json_members(ui, &index))
-		return true;
+	if (index == NULL)
+		return;
 
-	type = member_text(&index, "type");
-	arn = member_text(&index, "arn");
-	principal = member_text(&index, "principalId");
-	user = member_text(&index, "userName");
-	account = member_text(&index, "accountId");
-	invoked = member_text(&index, "invokedBy");
-	/* the nested objects only where a rule looks into them */
-	behalf = member_object(&index, "onBehalfOf");
-	session = (type != NULL && strcmp(type, "AssumedRole") == 0) ?
-		member_object(&index, "sessionContext") : NULL;
-	issuer = member_object(session, "sessionIssuer");
+	type = member_text(index, "type");
+	arn = member_text(index, "arn");
+	principal = member_text(index, "principalId");
+	user = member_text(index, "userName");
+	account = member_text(index, "accountId");
+	invoked = member_text(index, "invokedBy");
+	/* the session's issuer only where the rule looks into it */
+	if (type != NULL && strcmp(type, "AssumedRole") == 0)
+		issuer = in->session_issuer;
 
 	actor->actor_account = account;
 
@@ -184,7 +155,7 @@ trail_actor_derive(TrailSlice ui, TrailActor *actor, TrailError *err)
 	else if (type != NULL &&
 			 (strcmp(type, "SAMLUser") == 0 || strcmp(type, "WebIdentityUser") == 0))
 	{
-		char	   *provider = member_text(&index, "identityProvider");
+		char	   *provider = member_text(index, "identityProvider");
 		char	   *who = user ? user : principal;
 
 		actor->actor_type = type;
@@ -212,5 +183,4 @@ trail_actor_derive(TrailSlice ui, TrailActor *actor, TrailError *err)
 			a.account_len > 0)
 			actor->actor_account = pnstrdup(a.account, a.account_len);
 	}
-	return true;
 }

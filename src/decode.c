@@ -49,6 +49,10 @@ typedef struct NestedObject
 	TrailMemberIndex index;
 } NestedObject;
 
+/* the objects inside userIdentity that actor.c reads */
+static const char *const actor_issuer_path[] = {"userIdentity", "sessionContext", "sessionIssuer"};
+static const char *const actor_behalf_path[] = {"userIdentity", "onBehalfOf"};
+
 /* one step of a field path: a key, or an array index when key is NULL */
 typedef struct PathStep
 {
@@ -90,6 +94,9 @@ struct TrailDecoder
 
 	/* the actor columns of the current record, made once for all four */
 	bool		actor_valid;
+	/* NestedObjects of the objects actor.c reads, by level */
+	int			actor_issuer_nest[4];
+	int			actor_behalf_nest[3];
 	TrailActor	actor;
 
 	/*
@@ -125,7 +132,7 @@ struct TrailDecoder
 	int64		replaced;
 };
 
-static int	nested_for(TrailDecoder *dec, const TrailColumn *col, int level);
+static int	nested_for(TrailDecoder *dec, const char *const *path, int level);
 
 /*
  * The slot of a top-level key, added if new.  (Called while the decoder is
@@ -349,7 +356,17 @@ trail_decoder_create(int noutputs, const TrailOutput *outputs)
 		if (dec->needed[i] && trail_columns[i].depth > 0)
 			dec->column_key[i] = add_key(dec, trail_columns[i].path[0]);
 		for (level = 1; dec->needed[i] && level < trail_columns[i].depth; level++)
-			dec->column_nest[i][level] = nested_for(dec, &trail_columns[i], level);
+			dec->column_nest[i][level] = nested_for(dec, trail_columns[i].path,
+													level);
+		if (dec->needed[i] && trail_columns[i].conversion >= TRAIL_CONV_ACTOR)
+		{
+			for (level = 1; level <= 3; level++)
+				dec->actor_issuer_nest[level] = nested_for(dec, actor_issuer_path,
+														   level);
+			for (level = 1; level <= 2; level++)
+				dec->actor_behalf_nest[level] = nested_for(dec, actor_behalf_path,
+														   level);
+		}
 	}
 	dec->key_insight = dec->key_event_type = -1;
 	dec->key_management = dec->key_source = dec->key_name = -1;
@@ -726,11 +743,11 @@ category_value(TrailDecoder *dec, Datum *value, TrailError *err)
 }
 
 /*
- * The nested object for the first level+1 keys of a column's path, made
- * when the decoder is created (so records need no lookups by name).
+ * The nested object for the first level keys of a path, made when the
+ * decoder is created (so records need no lookups by name).
  */
 static int
-nested_for(TrailDecoder *dec, const TrailColumn *col, int level)
+nested_for(TrailDecoder *dec, const char *const *path, int level)
 {
 	int			i;
 
@@ -742,7 +759,7 @@ nested_for(TrailDecoder *dec, const TrailColumn *col, int level)
 			continue;
 		for (j = 0; j < level; j++)
 		{
-			if (strcmp(dec->nested[i].path[j], col->path[j]) != 0)
+			if (strcmp(dec->nested[i].path[j], path[j]) != 0)
 				break;
 		}
 		if (j == level)
@@ -762,60 +779,95 @@ nested_for(TrailDecoder *dec, const TrailColumn *col, int level)
 		}
 	}
 	dec->nested[dec->nnested].depth = level;
-	dec->nested[dec->nnested].path = col->path;
+	dec->nested[dec->nnested].path = path;
 	return dec->nnested++;
 }
 
 /*
- * The value of a nested field (userIdentity.type, ...).  Objects on the way
- * are indexed once per record and shared between columns.
+ * Index obj, the object at the first level keys of path, into n once per
+ * record (the index outlives the row: it is reused for every record).
+ * Absent or null is no object; another type is bad input, or with err NULL
+ * no object (n is then left for a column that reports it).
  */
 static bool
-nested_value(TrailDecoder *dec, int column, TrailSlice *result,
-			 TrailError *err)
+index_nested(TrailDecoder *dec, NestedObject *n, TrailSlice obj,
+			 const char *const *path, int level, TrailError *err)
 {
-	const TrailColumn *col = &trail_columns[column];
-	TrailSlice	obj = dec->slots[dec->column_key[column]];
+	if (obj.type == TRAIL_JSON_OBJECT)
+	{
+		MemoryContext old = MemoryContextSwitchTo(dec->cxt);
+
+		trail_json_members(obj, &n->index);
+		MemoryContextSwitchTo(old);
+		n->present = true;
+	}
+	else if (obj.type != TRAIL_JSON_NONE && obj.type != TRAIL_JSON_NULL)
+	{
+		char	   *name;
+		int			j;
+
+		if (err == NULL)
+			return false;
+		name = pstrdup(path[0]);
+		for (j = 1; j < level; j++)
+			name = psprintf("%s.%s", name, path[j]);
+		wrong_type(err, name, "an object", obj);
+		return false;
+	}
+	else
+		n->present = false;
+	n->valid = true;
+	return true;
+}
+
+/*
+ * *result: the index of the object at path[0..depth-1], obj being the
+ * record's member path[0]; NULL when it is absent or null on the way (or,
+ * with err NULL, not an object).  nest[level] are the NestedObjects of the
+ * levels, shared between columns.
+ */
+static bool
+nested_object(TrailDecoder *dec, TrailSlice obj, const char *const *path,
+			  const int *nest, int depth, const TrailMemberIndex **result,
+			  TrailError *err)
+{
 	const TrailMemberIndex *index = NULL;
 	int			level;
 
-	result->type = TRAIL_JSON_NONE;
-	for (level = 1; level < col->depth; level++)
+	*result = NULL;
+	for (level = 1; level <= depth; level++)
 	{
-		NestedObject *n = &dec->nested[dec->column_nest[column][level]];
+		NestedObject *n = &dec->nested[nest[level]];
 
 		if (!n->valid)
 		{
 			if (index != NULL)
-				obj = trail_json_get(index, col->path[level - 1]);
-			n->valid = true;
-			n->present = false;
-			if (obj.type == TRAIL_JSON_OBJECT)
-			{
-				/* the index outlives the row: it is reused for every record */
-				MemoryContext old = MemoryContextSwitchTo(dec->cxt);
-
-				trail_json_members(obj, &n->index);
-				MemoryContextSwitchTo(old);
-				n->present = true;
-			}
-			else if (obj.type != TRAIL_JSON_NONE && obj.type != TRAIL_JSON_NULL)
-			{
-				char	   *path = pstrdup(col->path[0]);
-				int			j;
-
-				for (j = 1; j < level; j++)
-					path = psprintf("%s.%s", path, col->path[j]);
-				wrong_type(err, path, "an object", obj);
-				n->valid = false;
-				return false;
-			}
+				obj = trail_json_get(index, path[level - 1]);
+			if (!index_nested(dec, n, obj, path, level, err))
+				return err == NULL;
 		}
 		if (!n->present)
 			return true;
 		index = &n->index;
 	}
-	*result = trail_json_get(index, col->path[col->depth - 1]);
+	*result = index;
+	return true;
+}
+
+/* the value of a nested field (userIdentity.type, ...) */
+static bool
+nested_value(TrailDecoder *dec, int column, TrailSlice *result,
+			 TrailError *err)
+{
+	const TrailColumn *col = &trail_columns[column];
+	const TrailMemberIndex *index;
+
+	result->type = TRAIL_JSON_NONE;
+	if (!nested_object(dec, dec->slots[dec->column_key[column]], col->path,
+					   dec->column_nest[column], col->depth - 1, &index, err))
+		return false;
+	if (index != NULL)
+		*result = trail_json_get(index, col->path[col->depth - 1]);
 	return true;
 }
 
@@ -892,11 +944,29 @@ actor_value(TrailDecoder *dec, int column, TrailSlice ui, Datum *value,
 	int			len;
 
 	*isnull = true;
-	/* the strings live in the current (row) memory context */
+	/*
+	 * The strings live in the current (row) memory context.  The objects
+	 * actor.c reads are indexed once, with userIdentity's other columns
+	 * (user_type, session_issuer_arn, ...); userIdentity itself must be an
+	 * object, the objects inside it are passed over when they are not.
+	 */
 	if (!dec->actor_valid)
 	{
-		if (!trail_actor_derive(ui, &dec->actor, err))
+		TrailActorInput in;
+
+		if (!nested_object(dec, ui, actor_issuer_path, dec->actor_issuer_nest,
+						   1, &in.identity, err))
 			return false;
+		in.session_issuer = NULL;
+		in.on_behalf_of = NULL;
+		if (in.identity != NULL)
+		{
+			nested_object(dec, ui, actor_issuer_path, dec->actor_issuer_nest,
+						  3, &in.session_issuer, NULL);
+			nested_object(dec, ui, actor_behalf_path, dec->actor_behalf_nest,
+						  2, &in.on_behalf_of, NULL);
+		}
+		trail_actor_derive(&in, &dec->actor);
 		dec->actor_valid = true;
 	}
 	switch (trail_columns[column].conversion)

@@ -433,8 +433,15 @@ typedef struct TrailActor
 	char	   *session_name;	/* assumed roles: the session's name */
 } TrailActor;
 
-extern bool trail_actor_derive(TrailSlice user_identity, TrailActor *actor,
-							   TrailError *err);
+/* userIdentity and the objects in it that the rules read, NULL when absent */
+typedef struct TrailActorInput
+{
+	const TrailMemberIndex *identity;	/* userIdentity */
+	const TrailMemberIndex *session_issuer; /* sessionContext.sessionIssuer */
+	const TrailMemberIndex *on_behalf_of;	/* onBehalfOf */
+} TrailActorInput;
+
+extern void trail_actor_derive(const TrailActorInput *in, TrailActor *actor);
 
 /* ----------------------------------------------------------------
  * s3_layout.c: what a path tells in the CloudTrail S3 key layout
