@@ -240,21 +240,17 @@ scan_columns(RelOptInfo *rel, List *extra, List **columns)
 }
 
 /*
- * Does an equivalence class member stand for a column of the function's
- * row?  (For generate_implied_equalities_for_column; pruning.c decides
- * which clauses it can use.)
+ * Is an equivalence class member an expression of the function's row alone
+ * (r.recipient_account_id, r.event_time::date)?  For
+ * generate_implied_equalities_for_column: pruning.c then decides which of
+ * the clauses it makes it can use.
  */
 static bool
-ec_member_is_column(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
-					EquivalenceMember *em, void *arg)
+ec_member_is_own(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				 EquivalenceMember *em, void *arg)
 {
-	Var		   *var = (Var *) em->em_expr;
-
-	while (var && IsA(var, RelabelType))
-		var = (Var *) ((RelabelType *) var)->arg;
-	return var != NULL && IsA(var, Var) && var->varno == rel->relid &&
-		var->varlevelsup == 0 && var->varattno > 0 &&
-		var->varattno <= TRAIL_NCOLUMNS;
+	return bms_equal(em->em_relids, rel->relids) && !em->em_is_const &&
+		!contain_volatile_functions((Node *) em->em_expr);
 }
 
 /*
@@ -273,7 +269,7 @@ outer_choices(PlannerInfo *root, RelOptInfo *rel, const int *attr_columns)
 
 	candidates = list_concat(candidates,
 							 generate_implied_equalities_for_column(root, rel,
-																	ec_member_is_column,
+																	ec_member_is_own,
 																	NULL, NULL));
 	foreach(lc, candidates)
 	{
@@ -454,16 +450,19 @@ plan_read_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	ReleaseTupleDesc(tupdesc);
 
 	/*
-	 * The quals pruning uses: the relation's own, and for a parameterized
-	 * path its join clauses too, whose other side becomes executor
-	 * parameters (createplan.c replaces the outer Vars in custom_exprs, as
-	 * it does for LATERAL arguments).
+	 * The quals pruning uses (clauses holds the same, ordered by cost): the
+	 * relation's own, and for a parameterized path its join clauses too,
+	 * whose other side becomes executor parameters (createplan.c replaces
+	 * the outer Vars in custom_exprs, as it does for LATERAL arguments).
 	 */
 	for (x = 0; x < TRAIL_NCOLUMNS; x++)
 		attr_columns[x] = x;
-	filters = trail_prune_classify_clauses(clauses, rel->relid, attr_columns,
-										   &exprs,
-										   best_path->path.param_info != NULL);
+	filters = trail_prune_classify(rel, attr_columns, &exprs);
+	if (best_path->path.param_info)
+		filters = list_concat(filters,
+							  trail_prune_classify_clauses(best_path->path.param_info->ppi_clauses,
+														   rel->relid, attr_columns,
+														   &exprs, true));
 
 	cscan->scan.plan.targetlist = tlist;
 	/* every qual is checked again on every row */
