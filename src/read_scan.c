@@ -300,14 +300,16 @@ outer_choices(PlannerInfo *root, RelOptInfo *rel, const int *attr_columns)
 
 /*
  * What share of the unparameterized scan's cost a scan that enforces the
- * join clauses of ppi costs.  Clauses that prune files save about the share
- * of rows they keep (as for the foreign table); clauses that only test
- * records still read every file, and reading the bytes is most of a scan,
- * so a nested loop over many outer rows does not look cheaper than reading
- * once for a hash join.
+ * join clauses of ppi costs.  Clauses that prune trail.read's files save
+ * about the share of rows they keep (as for the foreign table); clauses
+ * that only test records (and every clause of trail.parse, which has no
+ * files) still read all the bytes, which is most of a scan, so a nested
+ * loop over many outer rows does not look cheaper than reading once for a
+ * hash join.
  */
 static double
-join_share(RelOptInfo *rel, ParamPathInfo *ppi, const int *attr_columns)
+join_share(ReaderKind kind, RelOptInfo *rel, ParamPathInfo *ppi,
+		   const int *attr_columns)
 {
 	List	   *exprs = NIL;
 	List	   *filters;
@@ -321,7 +323,7 @@ join_share(RelOptInfo *rel, ParamPathInfo *ppi, const int *attr_columns)
 		return 1.0;
 	share = Min(Max(clamp_row_est(ppi->ppi_rows) / Max(rel->rows, 1.0), 0.001),
 				1.0);
-	if (trail_prune_describe(filters, true, true) != NULL)
+	if (kind == READER_READ && trail_prune_describe(filters, true, true) != NULL)
 		return share;
 	return TRAIL_READ_BYTES_SHARE + (1.0 - TRAIL_READ_BYTES_SHARE) * share;
 }
@@ -399,7 +401,7 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		cpath->path.parallel_workers = 0;
 		cpath->path.rows = ppi ? clamp_row_est(ppi->ppi_rows) : rel->rows;
 		cpath->path.startup_cost = 0;
-		cpath->path.total_cost = run * join_share(rel, ppi, attr_columns);
+		cpath->path.total_cost = run * join_share(kind, rel, ppi, attr_columns);
 		cpath->path.pathkeys = NIL;
 		cpath->flags = 0;
 		cpath->custom_paths = NIL;
