@@ -428,6 +428,7 @@ plan_read_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	FuncExpr   *fexpr = (FuncExpr *) ((RangeTblFunction *) linitial(rte->functions))->funcexpr;
 	int			kind = intVal(list_nth(best_path->custom_private, PRIVATE_KIND));
 	List	   *columns = (List *) list_nth(best_path->custom_private, PRIVATE_COLUMNS);
+	ParamPathInfo *ppi = best_path->path.param_info;
 	List	   *filters;
 	List	   *exprs = NIL;
 	int			attr_columns[TRAIL_NCOLUMNS];
@@ -460,10 +461,11 @@ plan_read_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	for (x = 0; x < TRAIL_NCOLUMNS; x++)
 		attr_columns[x] = x;
 	filters = trail_prune_classify(rel, attr_columns, &exprs);
-	if (best_path->path.param_info)
+	if (ppi)
 		filters = list_concat(filters,
-							  trail_prune_classify_clauses(best_path->path.param_info->ppi_clauses,
-														   rel->relid, attr_columns,
+							  trail_prune_classify_clauses(ppi->ppi_clauses,
+														   rel->relid,
+														   attr_columns,
 														   &exprs, true));
 
 	cscan->scan.plan.targetlist = tlist;
