@@ -97,9 +97,9 @@ enum
 };
 
 /*
- * Reading and scanning the bytes of every file is most of a scan (inflating
- * alone is about two thirds of it); testing records on their bytes saves
- * only the rest.
+ * Reading, inflating and scanning the bytes of every file is most of a
+ * scan (inflating alone was two thirds of it with zlib); testing records on
+ * their bytes saves only the rest.
  */
 #define TRAIL_READ_BYTES_SHARE 0.7
 
