@@ -49,6 +49,7 @@ REGRESS = \
 	directory \
 	privileges \
 	projection \
+	read_params \
 	settings \
 	fdw_options \
 	fdw_scan \

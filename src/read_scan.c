@@ -20,6 +20,12 @@
  * a correlated subquery) become executor parameters: each rescan is a new
  * run with its own memory, reset when the next run starts.
  *
+ * Join clauses pruning understands (r.event_time >= d.lo, r.account_id =
+ * a.id) give parameterized paths, as for the foreign table: in a nested
+ * loop their outer side becomes executor parameters too, so each outer
+ * row's run opens only the files that can hold its rows.  The clauses stay
+ * in the plan's quals.
+ *
  * What is left to a FunctionScan (and then builds every column and reads
  * every file): a whole-row reference, WITH ORDINALITY, ROWS FROM with
  * several functions, and calls in a SELECT list.
@@ -87,8 +93,15 @@ enum
 	PRIVATE_KIND,				/* Integer: ReaderKind */
 	PRIVATE_FUNCID,				/* Integer: the function's OID */
 	PRIVATE_COLUMNS,			/* IntList: TrailColumnId of each scan column */
-	PRIVATE_FILTERS				/* List: pruning.c's filters */
+	PRIVATE_FILTERS				/* List: pruning.c's filters (plans only) */
 };
+
+/*
+ * Reading, inflating and scanning the bytes of every file is most of a
+ * scan (inflating alone was two thirds of it with zlib); testing records on
+ * their bytes saves only the rest.
+ */
+#define TRAIL_READ_BYTES_SHARE 0.7
 
 typedef struct ReadScanState
 {
@@ -192,19 +205,140 @@ reader_kind(Oid funcid)
 	return kind;
 }
 
+/*
+ * The columns a scan of rel builds: those of its target list, of its own
+ * quals and of the join clauses it enforces (extra), as TrailColumnIds in
+ * attribute order.  False for a whole-row reference (left to the
+ * FunctionScan).
+ */
+static bool
+scan_columns(RelOptInfo *rel, List *extra, List **columns)
+{
+	Bitmapset  *attrs = NULL;
+	ListCell   *lc;
+	int			x;
+
+	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
+	foreach(lc, rel->baserestrictinfo)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   rel->relid, &attrs);
+	foreach(lc, extra)
+		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
+					   rel->relid, &attrs);
+	*columns = NIL;
+	x = -1;
+	while ((x = bms_next_member(attrs, x)) >= 0)
+	{
+		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
+
+		if (attno <= 0 || attno > TRAIL_NCOLUMNS)
+			return false;
+		/* column i of trail.event (of any version) is attribute i + 1 */
+		*columns = lappend_int(*columns, attno - 1);
+	}
+	return true;
+}
+
+/*
+ * Is an equivalence class member an expression of the function's row alone
+ * (r.recipient_account_id, r.event_time::date)?  For
+ * generate_implied_equalities_for_column: pruning.c then decides which of
+ * the clauses it makes it can use.
+ */
+static bool
+ec_member_is_own(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				 EquivalenceMember *em, void *arg)
+{
+	return bms_equal(em->em_relids, rel->relids) && !em->em_is_const &&
+		!contain_volatile_functions((Node *) em->em_expr);
+}
+
+/*
+ * The outer relations a scan of rel may take values from: its LATERAL
+ * references (every path needs those), and for each join clause that
+ * pruning can use (r.event_time >= d.lo, r.recipient_account_id = a.id),
+ * the other side's relations too.  A List of Relids, the first one the
+ * LATERAL references alone (empty for most calls).
+ */
+static List *
+outer_choices(PlannerInfo *root, RelOptInfo *rel, const int *attr_columns)
+{
+	List	   *choices = list_make1(bms_copy(rel->lateral_relids));
+	List	   *candidates = list_copy(rel->joininfo);
+	ListCell   *lc;
+
+	candidates = list_concat(candidates,
+							 generate_implied_equalities_for_column(root, rel,
+																	ec_member_is_own,
+																	NULL, NULL));
+	foreach(lc, candidates)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		List	   *exprs = NIL;
+		Relids		outer;
+		ListCell   *lc2;
+		bool		seen = false;
+
+		if (!join_clause_is_movable_to(rinfo, rel) ||
+			trail_prune_classify_clauses(list_make1(rinfo), rel->relid,
+										 attr_columns, &exprs, true) == NIL)
+			continue;
+		outer = bms_union(bms_difference(rinfo->clause_relids, rel->relids),
+						  rel->lateral_relids);
+		if (bms_is_empty(outer) || bms_overlap(outer, rel->lateral_referencers))
+			continue;
+		foreach(lc2, choices)
+		{
+			if (bms_equal(outer, (Relids) lfirst(lc2)))
+				seen = true;
+		}
+		if (!seen)
+			choices = lappend(choices, outer);
+	}
+	return choices;
+}
+
+/*
+ * What share of the unparameterized scan's cost a scan that enforces the
+ * join clauses of ppi costs.  Clauses that prune trail.read's files save
+ * about the share of rows they keep (as for the foreign table); clauses
+ * that only test records (and every clause of trail.parse, which has no
+ * files) still read all the bytes, which is most of a scan, so a nested
+ * loop over many outer rows does not look cheaper than reading once for a
+ * hash join.
+ */
+static double
+join_share(ReaderKind kind, RelOptInfo *rel, ParamPathInfo *ppi,
+		   const int *attr_columns)
+{
+	List	   *exprs = NIL;
+	List	   *filters;
+	double		share;
+
+	if (ppi == NULL)
+		return 1.0;
+	filters = trail_prune_classify_clauses(ppi->ppi_clauses, rel->relid,
+										   attr_columns, &exprs, true);
+	if (filters == NIL)
+		return 1.0;
+	share = Min(Max(clamp_row_est(ppi->ppi_rows) / Max(rel->rows, 1.0), 0.001),
+				1.0);
+	if (kind == READER_READ && trail_prune_describe(filters, true, true) != NULL)
+		return share;
+	return TRAIL_READ_BYTES_SHARE + (1.0 - TRAIL_READ_BYTES_SHARE) * share;
+}
+
 static void
 trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 					   RangeTblEntry *rte)
 {
 	RangeTblFunction *rtfunc;
 	FuncExpr   *fexpr;
-	Bitmapset  *attrs = NULL;
-	List	   *columns = NIL;
-	List	   *filters;
-	List	   *exprs = NIL;
+	List	   *columns;
 	int			attr_columns[TRAIL_NCOLUMNS];
-	CustomPath *cpath;
+	List	   *paths = NIL;
 	Path	   *fpath;
+	Cost		run;
 	ListCell   *lc;
 	int			kind;
 	int			x;
@@ -226,53 +360,63 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		return;
 
 	/* the columns the target list and the quals use */
-	pull_varattnos((Node *) rel->reltarget->exprs, rel->relid, &attrs);
-	foreach(lc, rel->baserestrictinfo)
-		pull_varattnos((Node *) lfirst_node(RestrictInfo, lc)->clause,
-					   rel->relid, &attrs);
-	x = -1;
-	while ((x = bms_next_member(attrs, x)) >= 0)
-	{
-		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
-
-		if (attno <= 0 || attno > TRAIL_NCOLUMNS)
-			return;				/* the whole row: left to the FunctionScan */
-		/* column i of trail.event (of any version) is attribute i + 1 */
-		columns = lappend_int(columns, attno - 1);
-	}
+	if (!scan_columns(rel, NIL, &columns))
+		return;					/* the whole row: left to the FunctionScan */
 
 	/* the quals, for pruning: column i of trail.event is attribute i + 1 */
 	for (x = 0; x < TRAIL_NCOLUMNS; x++)
 		attr_columns[x] = x;
-	filters = trail_prune_classify(rel, attr_columns, &exprs);
 
 	/* the FunctionScan's costs: the work is the same, minus the tuplestore */
 	fpath = (Path *) linitial(rel->pathlist);
+	run = fpath->total_cost - fpath->startup_cost;
 
-	cpath = makeNode(CustomPath);
-	cpath->path.pathtype = T_CustomScan;
-	cpath->path.parent = rel;
-	cpath->path.pathtarget = rel->reltarget;
-	cpath->path.param_info = fpath->param_info;
-	cpath->path.parallel_aware = false;
-	cpath->path.parallel_safe = rel->consider_parallel;
-	cpath->path.parallel_workers = 0;
-	cpath->path.rows = fpath->rows;
-	cpath->path.startup_cost = 0;
-	cpath->path.total_cost = fpath->total_cost - fpath->startup_cost;
-	cpath->path.pathkeys = NIL;
-	cpath->flags = 0;
-	cpath->custom_paths = NIL;
-	cpath->custom_private = list_make4(makeInteger(kind),
-									   makeInteger(fexpr->funcid),
-									   columns,
-									   list_make2(filters, exprs));
-	cpath->methods = &read_path_methods;
+	/*
+	 * One path for each set of outer relations: the plain scan (or the one
+	 * its LATERAL arguments need), and parameterized ones whose join
+	 * clauses prune each outer row's run (their values become executor
+	 * parameters, as LATERAL arguments do).
+	 */
+	foreach(lc, outer_choices(root, rel, attr_columns))
+	{
+		Relids		outer = (Relids) lfirst(lc);
+		ParamPathInfo *ppi = NULL;
+		CustomPath *cpath;
+		List	   *path_columns = columns;
+
+		if (!bms_is_empty(outer))
+		{
+			ppi = get_baserel_parampathinfo(root, rel, outer);
+			if (!scan_columns(rel, ppi->ppi_clauses, &path_columns))
+				continue;
+		}
+
+		cpath = makeNode(CustomPath);
+		cpath->path.pathtype = T_CustomScan;
+		cpath->path.parent = rel;
+		cpath->path.pathtarget = rel->reltarget;
+		cpath->path.param_info = ppi;
+		cpath->path.parallel_aware = false;
+		cpath->path.parallel_safe = rel->consider_parallel;
+		cpath->path.parallel_workers = 0;
+		cpath->path.rows = ppi ? clamp_row_est(ppi->ppi_rows) : rel->rows;
+		cpath->path.startup_cost = 0;
+		cpath->path.total_cost = run * join_share(kind, rel, ppi, attr_columns);
+		cpath->path.pathkeys = NIL;
+		cpath->flags = 0;
+		cpath->custom_paths = NIL;
+		cpath->custom_private = list_make3(makeInteger(kind),
+										   makeInteger(fexpr->funcid),
+										   path_columns);
+		cpath->methods = &read_path_methods;
+		paths = lappend(paths, cpath);
+	}
 
 	/* the FunctionScan would do the same, only slower */
 	rel->pathlist = NIL;
 	rel->partial_pathlist = NIL;
-	add_path(rel, (Path *) cpath);
+	foreach(lc, paths)
+		add_path(rel, (Path *) lfirst(lc));
 }
 
 static Plan *
@@ -284,10 +428,14 @@ plan_read_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	FuncExpr   *fexpr = (FuncExpr *) ((RangeTblFunction *) linitial(rte->functions))->funcexpr;
 	int			kind = intVal(list_nth(best_path->custom_private, PRIVATE_KIND));
 	List	   *columns = (List *) list_nth(best_path->custom_private, PRIVATE_COLUMNS);
-	List	   *quals = (List *) list_nth(best_path->custom_private, PRIVATE_FILTERS);
+	ParamPathInfo *ppi = best_path->path.param_info;
+	List	   *filters;
+	List	   *exprs = NIL;
+	int			attr_columns[TRAIL_NCOLUMNS];
 	TupleDesc	tupdesc = lookup_rowtype_tupdesc(fexpr->funcresulttype, -1);
 	List	   *scan_tlist = NIL;
 	ListCell   *lc;
+	int			x;
 
 	/* the scan tuple: the columns used, as Vars of the function's relation */
 	foreach(lc, columns)
@@ -304,6 +452,22 @@ plan_read_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	}
 	ReleaseTupleDesc(tupdesc);
 
+	/*
+	 * The quals pruning uses (clauses holds the same, ordered by cost): the
+	 * relation's own, and for a parameterized path its join clauses too,
+	 * whose other side becomes executor parameters (createplan.c replaces
+	 * the outer Vars in custom_exprs, as it does for LATERAL arguments).
+	 */
+	for (x = 0; x < TRAIL_NCOLUMNS; x++)
+		attr_columns[x] = x;
+	filters = trail_prune_classify(rel, attr_columns, &exprs);
+	if (ppi)
+		filters = list_concat(filters,
+							  trail_prune_classify_clauses(ppi->ppi_clauses,
+														   rel->relid,
+														   attr_columns,
+														   &exprs, true));
+
 	cscan->scan.plan.targetlist = tlist;
 	/* every qual is checked again on every row */
 	cscan->scan.plan.qual = extract_actual_clauses(clauses, false);
@@ -311,12 +475,11 @@ plan_read_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	cscan->scan.scanrelid = 0;
 	cscan->flags = best_path->flags;
 	cscan->custom_plans = NIL;
-	cscan->custom_exprs = list_concat(list_copy(fexpr->args),
-									  (List *) lsecond(quals));
+	cscan->custom_exprs = list_concat(list_copy(fexpr->args), exprs);
 	cscan->custom_private = list_make4(makeInteger(kind),
 									   list_nth(best_path->custom_private, PRIVATE_FUNCID),
 									   columns,
-									   linitial(quals));
+									   filters);
 	cscan->custom_scan_tlist = scan_tlist;
 	cscan->methods = &scan_methods[kind];
 	return &cscan->scan.plan;

@@ -477,6 +477,110 @@ for my $q ("event_time < '2025-03-04 02:00:00+00'", "event_time = '2025-03-04 01
 }
 
 # ---------------------------------------------------------------------------
+# Join clauses: trail.read's parameterized paths.  Each qual kind with its
+# value from an outer row (NULLs, dates, timestamps without a time zone
+# among them), in a nested loop that rescans trail.read once per row, must
+# give the rows of the same join over trail.read ... OFFSET 0.
+
+{
+	$node->safe_psql('postgres', q{
+		CREATE TABLE outer_vals (o_id int, o_ts timestamptz, o_lts timestamp,
+		  o_d date, o_name text, o_name2 text, o_names text[], o_pat text,
+		  o_src text, o_err text, o_b boolean, o_cat trail.event_category,
+		  o_acct text, o_region text);
+		INSERT INTO outer_vals VALUES
+		  (1, '2025-03-04 12:00:00+00', '2025-03-04 12:00:00', '2025-03-04', 'E1', 'E3',
+		   '{E1,E3}', 'E%', 's3.amazonaws.com', 'AccessDenied', true, 'Data',
+		   '444455556666', 'eu-west-1'),
+		  (2, '2025-03-04 23:50:00+00', '2025-03-04 23:50:00', '2025-03-05', 'E2', 'Decoy',
+		   '{E5,NULL}', 'E1%', 'ec2.amazonaws.com', 'ThrottlingException', false, 'Management',
+		   '111122223333', 'us-east-1'),
+		  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+		  (4, '2025-03-05 00:00:00+00', '2025-03-05 00:00:00', '2025-03-03', 'Decoy', NULL,
+		   '{}', '%', 'decoy.amazonaws.com', 'Decoy', true, 'Insight',
+		   '999999999999', 'ap-south-1'),
+		  (5, '2025-03-04 06:00:00+00', '2025-03-04 06:00:00', '2025-03-06', 'E5', 'E1',
+		   '{E2,E4}', 'E_', 'sts.amazonaws.com', NULL, NULL, 'NetworkActivity',
+		   '444455556666', 'us-east-1');
+		ANALYZE outer_vals;
+	});
+	my @jquals = (
+		't.event_time >= o.o_ts',
+		't.event_time > o.o_ts',
+		't.event_time < o.o_ts',
+		't.event_time <= o.o_ts',
+		't.event_time = o.o_ts',
+		't.event_time >= o.o_ts AND t.event_time < o.o_ts + interval \'2 hours\'',
+		't.event_time >= o.o_d AND t.event_time < o.o_d + 1',
+		't.event_time >= o.o_lts',
+		'o.o_ts > t.event_time',
+		't.event_time::date = o.o_d',
+		'date_trunc(\'hour\', t.event_time) = o.o_ts',
+		't.event_name = o.o_name',
+		't.event_name = o.o_name OR t.event_name = o.o_name2',
+		't.event_name = ANY (o.o_names)',
+		't.event_name LIKE o.o_pat',
+		't.event_source = o.o_src',
+		't.error_code = o.o_err',
+		't.read_only = o.o_b',
+		't.event_category = o.o_cat',
+		't.recipient_account_id = o.o_acct',
+		't.aws_region = o.o_region',
+		't.recipient_account_id = o.o_acct AND t.aws_region = o.o_region AND t.event_time >= o.o_d',
+		't.event_name = o.o_name AND t.read_only = o.o_b',
+	);
+	my $jrow = qq{o.o_id || '/' || concat_ws(',', t.source_file, t.record_index, t.event_time,
+		t.event_name, t.event_source, t.error_code, t.read_only, t.event_category,
+		t.recipient_account_id, t.aws_region)};
+	my $jquery = sub {
+		my ($join, $from, $q) = @_;
+		return "SELECT count(*) || ' ' || coalesce(md5(string_agg(x, '|' ORDER BY x)), '-')
+		        FROM (SELECT $jrow AS x FROM outer_vals o $join $from ON $q) z";
+	};
+	my $pushed = "trail.read('$root/clean') t";
+	my $plain = "(SELECT * FROM trail.read('$root/clean') OFFSET 0) t";
+	# a nested loop whatever the clause, so that every one is tried as a
+	# parameterized path; without Memoize, one rescan per outer row
+	my $nl = 'SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off;';
+	my %jsetup = (
+		'serial' => $nl,
+		'serial, no Memoize' => "$nl SET enable_memoize = off;",
+		'parallel' => "$parallel $nl",);
+	for my $mode (sort keys %jsetup)
+	{
+		my $setup = $jsetup{$mode};
+		for my $join ('JOIN', 'LEFT JOIN')
+		{
+			for my $q (@jquals)
+			{
+				compare("trail.read, $mode, $join on $q", $setup,
+					$jquery->($join, $pushed, $q), $jquery->($join, $plain, $q));
+			}
+		}
+	}
+	# each clause is in the scan (its Filter names the outer row), under a
+	# nested loop, and the files each loop reads are counted
+	for my $q (@jquals)
+	{
+		my $plan = $node->safe_psql('postgres',
+			"$jsetup{'serial, no Memoize'} EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "
+			  . $jquery->('JOIN', $pushed, $q));
+		like($plan,
+			qr/Nested Loop.*Custom Scan \(trail\.read\) \(actual rows=\d+ loops=5\)\n\s+Filter: [^\n]*\bo\.o_.*Trail Files: \d+ of \d+/s,
+			"trail.read's scan takes the join clause $q as a parameter")
+		  or diag($plan);
+	}
+	# the planner takes the parameterized path itself when it prunes files
+	my $plan = $node->safe_psql('postgres',
+		"EXPLAIN (COSTS OFF) SELECT o.o_id, count(*) FROM outer_vals o
+		 JOIN $pushed ON t.event_time >= o.o_d AND t.event_time < o.o_d + 1 GROUP BY 1");
+	like($plan, qr/Nested Loop.*Custom Scan \(trail\.read\)\n\s+Filter: .*o\.o_d/s,
+		'a join on days gives trail.read a parameterized path without any setting')
+	  or diag($plan);
+	$node->safe_psql('postgres', 'DROP TABLE outer_vals');
+}
+
+# ---------------------------------------------------------------------------
 # Records that contradict their folder (depends on trail.folder_pruning)
 
 {
