@@ -23,7 +23,6 @@
 #include "utils/memutils.h"
 
 #define DIGEST_MAX_SIZE (64 * 1024 * 1024)
-#define HASH_CHUNK (256 * 1024)
 
 /* ----------------------------------------------------------------
  * Small helpers
@@ -313,29 +312,45 @@ fail:
 	return false;
 }
 
+/* a file's size and modification time, from the descriptor it was read by */
+typedef struct FileStat
+{
+	bool		known;
+	int64		size;
+	TimestampTz mtime;
+} FileStat;
+
 /*
  * Hash a file's inflated bytes (through the byte source: gzip members
- * and all, as trail.read sees them).  h is reused between files.
- * If buf is given, the bytes are also kept there (digests).
+ * and all, as trail.read sees them), in the buffer the inflater wrote
+ * them to.  h is reused between files.  If keep is given, the bytes are
+ * also kept there (digests).  fst, if given, gets the size and
+ * modification time of the file opened: those of the bytes hashed.
  */
 static bool
 hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
-		  StringInfo keep, TrailError *err)
+		  StringInfo keep, FileStat *fst, TrailError *err)
 {
-	static char *buf = NULL;
 	TrailSource *src = trail_source_open_file(path, err);
+	const char *data;
 	ssize_t		n;
 
+	if (fst != NULL)
+		fst->known = false;
 	if (src == NULL)
 		return false;
-	/* one buffer for the life of the backend: no allocation per file */
-	if (buf == NULL)
-		buf = MemoryContextAlloc(TopMemoryContext, HASH_CHUNK);
+	if (fst != NULL)
+	{
+		time_t		mtime;
+
+		fst->known = trail_source_file_stat(src, &fst->size, &mtime);
+		fst->mtime = time_t_to_timestamptz(mtime);
+	}
 	trail_sha256_reset(h);
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
-		n = trail_source_read(src, buf, HASH_CHUNK, err);
+		n = trail_source_read_view(src, &data, err);
 		if (n < 0)
 		{
 			trail_source_close(src);
@@ -343,7 +358,7 @@ hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 		}
 		if (n == 0)
 			break;
-		trail_sha256_update(h, buf, n);
+		trail_sha256_update(h, data, n);
 		if (keep != NULL)
 		{
 			if (keep->len + n > DIGEST_MAX_SIZE)
@@ -354,7 +369,7 @@ hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 				trail_source_close(src);
 				return false;
 			}
-			appendBinaryStringInfo(keep, buf, n);
+			appendBinaryStringInfo(keep, data, n);
 		}
 	}
 	trail_source_close(src);
@@ -366,25 +381,31 @@ bool
 trail_file_sha256(const char *path, TrailSha256 *h,
 				  unsigned char out[TRAIL_SHA256_LEN], TrailError *err)
 {
-	return hash_file(path, h, out, NULL, err);
+	return hash_file(path, h, out, NULL, NULL, err);
 }
 
-/* Read, hash and parse a digest file */
-bool
-trail_digest_read(const char *path, TrailDigest *d, TrailError *err)
+/* Read, hash and parse a digest file; h is reused, fst as for hash_file */
+static bool
+digest_read(const char *path, TrailSha256 *h, TrailDigest *d, FileStat *fst,
+			TrailError *err)
 {
-	TrailSha256 *h = trail_sha256_create();
 	StringInfoData data;
 	unsigned char hash[TRAIL_SHA256_LEN];
 
 	initStringInfo(&data);
-	if (!hash_file(path, h, hash, &data, err))
+	if (!hash_file(path, h, hash, &data, fst, err))
 		return false;
 	if (!trail_digest_parse(data.data, data.len, d, err))
 		return false;
 	memcpy(d->hash, hash, TRAIL_SHA256_LEN);
 	pfree(data.data);
 	return true;
+}
+
+bool
+trail_digest_read(const char *path, TrailDigest *d, TrailError *err)
+{
+	return digest_read(path, trail_sha256_create(), d, NULL, err);
 }
 
 /*
@@ -421,6 +442,7 @@ typedef struct DigestNode
 	DiskFile   *df;
 	bool		readable;
 	char	   *unreadable_detail;
+	FileStat	fst;			/* of the file read */
 	TrailDigest d;
 	int			successor;		/* digest naming this one as previous, or -1 */
 	int			by_stated;		/* linked under its stated key (misplaced) */
@@ -583,12 +605,22 @@ new_row(Walk *w, bool is_digest, const char *path, const TrailLayout *layout)
 	return r;
 }
 
+/*
+ * The size and modification time a verdict keeps: those of the file as it
+ * was read when it was (fst), else from its path.
+ */
 static void
-stat_row(TrailVerifyRow *r)
+stat_row(TrailVerifyRow *r, const FileStat *fst)
 {
 	struct stat st;
 
-	if (stat(r->path, &st) == 0)
+	if (fst != NULL && fst->known)
+	{
+		r->on_disk = true;
+		r->size = fst->size;
+		r->mtime = fst->mtime;
+	}
+	else if (stat(r->path, &st) == 0)
 	{
 		r->on_disk = true;
 		r->size = st.st_size;
@@ -889,7 +921,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 		err.offset = -1;
 		if (req->has_since && lay->has_delivered_at && lay->delivered_at < req->since)
 			continue;
-		n->readable = trail_digest_read(n->df->file->path, &n->d, &err);
+		n->readable = digest_read(n->df->file->path, w.h, &n->d, &n->fst, &err);
 		if (!n->readable)
 			n->unreadable_detail = error_text(&err);
 	}
@@ -963,7 +995,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			r->digest_path = pstrdup(w.digests[n->successor].df->file->path);
 		r->vouched = strcmp(n->status, "valid") == 0 ||
 			strcmp(n->status, "chain_restarted") == 0;
-		stat_row(r);
+		stat_row(r, &n->fst);
 	}
 
 	/* the log files the digests list */
@@ -1024,17 +1056,20 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		r = new_row(&w, false, df->file->path, lay);
-		stat_row(r);
 		if (df->listed_by >= 0)
 		{
 			DigestNode *n = &w.digests[df->listed_by];
 			TrailDigestLog *l = &n->d.logs[df->listed_entry];
 			unsigned char hash[TRAIL_SHA256_LEN];
 			TrailError	err = {0};
+			FileStat	fst;
+			bool		hashed;
 
 			err.offset = -1;
 			r->digest_path = pstrdup(n->df->file->path);
-			if (!trail_file_sha256(df->file->path, w.h, hash, &err))
+			hashed = hash_file(df->file->path, w.h, hash, NULL, &fst, &err);
+			stat_row(r, &fst);
+			if (!hashed)
 			{
 				r->status = "modified";
 				r->detail = psprintf("It cannot be read: %s", error_text(&err));
@@ -1060,6 +1095,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			continue;
 		}
 		/* not listed: inside a period some digest of its region covers? */
+		stat_row(r, NULL);
 		r->status = "not_covered";
 		if (lay->has_delivered_at && (lay->kind == TRAIL_KIND_CLOUDTRAIL ||
 									  (listed_kinds & (1 << lay->kind))))
