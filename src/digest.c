@@ -106,13 +106,13 @@ member(const TrailDocNode *obj, const char *key, const char *what,
 }
 
 /*
- * A string member, copied; NULL when absent or JSON null (allowed only
- * when nullable), with err filled when required and missing or of
- * another type.
+ * A string member, inside the document; NULL when absent or JSON null
+ * (allowed only when nullable), with err filled when required and missing
+ * or of another type.
  */
-static char *
-string_member(const TrailDocNode *obj, const char *key, const char *what,
-			  bool nullable, TrailError *err)
+static const char *
+string_member_nocopy(const TrailDocNode *obj, const char *key, const char *what,
+					 bool nullable, TrailError *err)
 {
 	const TrailDocNode *v = member(obj, key, what, err);
 
@@ -134,7 +134,17 @@ string_member(const TrailDocNode *obj, const char *key, const char *what,
 						nullable ? " or null" : "");
 		return NULL;
 	}
-	return pstrdup(trail_doc_string(v));
+	return trail_doc_string(v);
+}
+
+/* the same, copied (the document is freed after parsing) */
+static char *
+string_member(const TrailDocNode *obj, const char *key, const char *what,
+			  bool nullable, TrailError *err)
+{
+	const char *s = string_member_nocopy(obj, key, what, nullable, err);
+
+	return s ? pstrdup(s) : NULL;
 }
 
 static bool
@@ -142,7 +152,7 @@ time_member(const TrailDocNode *obj, const char *key, const char *what,
 			char **text, TimestampTz *result, bool nullable, bool *isnull,
 			TrailError *err)
 {
-	char	   *s = string_member(obj, key, what, nullable, err);
+	const char *s = string_member_nocopy(obj, key, what, nullable, err);
 
 	if (err->sqlerrcode != 0)
 		return false;
@@ -157,7 +167,7 @@ time_member(const TrailDocNode *obj, const char *key, const char *what,
 		return false;
 	}
 	if (text)
-		*text = s;
+		*text = pstrdup(s);
 	return true;
 }
 
@@ -165,7 +175,7 @@ static bool
 hash_member(const TrailDocNode *obj, const char *key, const char *what,
 			unsigned char *out, bool nullable, bool *isnull, TrailError *err)
 {
-	char	   *s = string_member(obj, key, what, nullable, err);
+	const char *s = string_member_nocopy(obj, key, what, nullable, err);
 
 	if (err->sqlerrcode != 0)
 		return false;
@@ -587,17 +597,22 @@ same_chain(const char *a, const char *b)
 	return la == lb && strncmp(fa, fb, la) == 0;
 }
 
+/*
+ * A row about path.  path and layout are not copied: they must live as
+ * long as the rows (the walk's files do; a missing file's are allocated
+ * for it).
+ */
 static TrailVerifyRow *
 new_row(Walk *w, bool is_digest, const char *path, const TrailLayout *layout)
 {
 	TrailVerifyRow *r = palloc0(sizeof(TrailVerifyRow));
 
 	r->is_digest = is_digest;
-	r->path = pstrdup(path);
+	r->path = path;
 	if (layout != NULL && layout->kind != TRAIL_KIND_NONE)
 	{
-		r->account_id = pstrdup(layout->account_id);
-		r->region = pstrdup(layout->region);
+		r->account_id = layout->account_id;
+		r->region = layout->region;
 		r->has_delivered_at = layout->has_delivered_at;
 		r->delivered_at = layout->delivered_at;
 	}
@@ -868,8 +883,11 @@ trail_verify_walk(const TrailVerifyRequest *req)
 	w.h = trail_sha256_create();
 	files = trail_scan_walk(req->location, TRAIL_WALK_RECURSIVE, &is_directory,
 					   report);
-	w.logs = palloc0(sizeof(DiskFile) * Max(list_length(files), 1));
-	w.digests = palloc0(sizeof(DigestNode) * Max(list_length(files), 1));
+	i = 0;
+	foreach(lc, files)
+		i += ((TrailFile *) lfirst(lc))->layout.kind == TRAIL_KIND_DIGEST;
+	w.logs = palloc0(sizeof(DiskFile) * Max(list_length(files) - i, 1));
+	w.digests = palloc0(sizeof(DigestNode) * Max(i, 1));
 	foreach(lc, files)
 	{
 		TrailFile  *f = lfirst(lc);
@@ -956,18 +974,18 @@ trail_verify_walk(const TrailVerifyRequest *req)
 		}
 		/* not on disk: missing, when it falls in the window */
 		{
-			TrailLayout lay;
+			TrailLayout *lay = palloc(sizeof(TrailLayout));
 			TrailVerifyRow *r;
 			char	   *path = sibling_path(n->df->file->path, n->df->key, pkey);
 
-			trail_layout_parse(path, &lay);
-			if (req->has_since && lay.has_delivered_at && lay.delivered_at < req->since)
+			trail_layout_parse(path, lay);
+			if (req->has_since && lay->has_delivered_at && lay->delivered_at < req->since)
 				continue;
-			r = new_row(&w, true, path, &lay);
+			r = new_row(&w, true, path, lay);
 			r->status = "missing";
 			r->detail = psprintf("%s names it as its previous digest; it is not on disk.",
 								 n->df->key);
-			r->digest_path = pstrdup(n->df->file->path);
+			r->digest_path = n->df->file->path;
 		}
 	}
 
@@ -992,7 +1010,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 		r->status = n->status;
 		r->detail = n->detail;
 		if (n->successor >= 0)
-			r->digest_path = pstrdup(w.digests[n->successor].df->file->path);
+			r->digest_path = w.digests[n->successor].df->file->path;
 		r->vouched = strcmp(n->status, "valid") == 0 ||
 			strcmp(n->status, "chain_restarted") == 0;
 		stat_row(r, &n->fst);
@@ -1021,16 +1039,16 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			}
 			{
 				char	   *path = sibling_path(n->df->file->path, n->df->key, lkey);
-				TrailLayout lay;
+				TrailLayout *lay = palloc(sizeof(TrailLayout));
 				TrailVerifyRow *r;
 
-				trail_layout_parse(path, &lay);
-				if (!in_window(req, lay.has_delivered_at, lay.delivered_at))
+				trail_layout_parse(path, lay);
+				if (!in_window(req, lay->has_delivered_at, lay->delivered_at))
 					continue;
-				r = new_row(&w, false, path, &lay);
+				r = new_row(&w, false, path, lay);
 				r->status = "missing";
 				r->detail = psprintf("%s lists it; it is not on disk.", n->df->key);
-				r->digest_path = pstrdup(n->df->file->path);
+				r->digest_path = n->df->file->path;
 			}
 		}
 	}
@@ -1066,7 +1084,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			bool		hashed;
 
 			err.offset = -1;
-			r->digest_path = pstrdup(n->df->file->path);
+			r->digest_path = n->df->file->path;
 			hashed = hash_file(df->file->path, w.h, hash, NULL, &fst, &err);
 			stat_row(r, &fst);
 			if (!hashed)
@@ -1115,7 +1133,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 					r->status = "unlisted";
 					r->detail = psprintf("It was delivered inside the period of %s, which does not list it.",
 										 n->df->key);
-					r->digest_path = pstrdup(n->df->file->path);
+					r->digest_path = n->df->file->path;
 					break;
 				}
 			}
@@ -1126,7 +1144,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 				r->detail = psprintf("No digest here lists %s files.",
 									 trail_kind_name(lay->kind));
 			else
-				r->detail = pstrdup("No digest here covers its delivery time.");
+				r->detail = "No digest here covers its delivery time.";
 		}
 	}
 	trail_report_finish(report);

@@ -728,14 +728,14 @@ typedef struct TrailVerifyRequest
 typedef struct TrailVerifyRow
 {
 	bool		is_digest;
-	char	   *path;
-	char	   *account_id;
-	char	   *region;
+	const char *path;
+	const char *account_id;
+	const char *region;
 	bool		has_delivered_at;
 	TimestampTz delivered_at;
 	const char *status;
-	char	   *detail;
-	char	   *digest_path;	/* the digest that vouches for it, or NULL */
+	const char *detail;
+	const char *digest_path;	/* the digest that vouches for it, or NULL */
 	bool		on_disk;
 	int64		size;
 	TimestampTz mtime;
