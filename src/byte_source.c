@@ -16,7 +16,7 @@
  * that has both, so that tests can compare their bytes.  zlib allocates
  * in the source's memory context (through palloc), so an ERROR anywhere
  * frees it; ISA-L's state and the buffers are kept from one source to the
- * next (see GunzipBuffers), and given back by the same context's reset
+ * next (see take_buffers), and given back by the same context's reset
  * callback.  Neither calls back
  * into us except zlib's allocator: CHECK_FOR_INTERRUPTS is in our loops.
  *
@@ -95,8 +95,7 @@ typedef struct Layer
 	struct isal_gzip_header *gzhdr; /* the member's header, kept across calls */
 #endif
 	char	   *inbuf;
-	bool		has_buffers;	/* inbuf, outbuf, isal from spare_cxt */
-	bool		spare_buffers;	/* and they are the spare set */
+	bool		has_buffers;	/* inbuf, outbuf, isal: a set from take_buffers */
 	bool		in_member;		/* between a member's header and its end */
 	bool		out_full;		/* the last step filled the output: more may be
 								 * pending inside the inflater */
@@ -128,19 +127,9 @@ struct TrailSource
  * cost more CPU than inflating them.  One set is kept, in a context under
  * TopMemoryContext; a source opened while another holds it gets its own.
  */
-typedef struct GunzipBuffers
-{
-	char	   *inbuf;
-	char	   *outbuf;
-#ifdef TRAIL_HAVE_ISAL
-	struct inflate_state *isal;
-	struct isal_gzip_header *gzhdr;
-#endif
-} GunzipBuffers;
-
 static MemoryContext spare_cxt = NULL;
-static GunzipBuffers spare;
-static bool spare_held = false;
+static char *spare = NULL;		/* the kept set (see take_buffers) */
+static bool spare_held = false; /* a source has it */
 
 static ssize_t layer_read(Layer *layer, char *buf, size_t len, TrailError *err);
 
@@ -620,43 +609,42 @@ layer_read(Layer *layer, char *buf, size_t len, TrailError *err)
 	return -1;
 }
 
-/* a gunzip layer's big buffers: the spare set, or a set of its own */
+/*
+ * A gunzip layer's big buffers: the spare set, or a set of its own.  A set
+ * is one allocation (inbuf first), so that it is all there or not at all.
+ */
 static void
 take_buffers(Layer *layer)
 {
-	GunzipBuffers b;
+	char	   *block;
 
 	if (spare_cxt == NULL)
 		spare_cxt = AllocSetContextCreate(TopMemoryContext,
 										  "trail inflater buffers",
 										  ALLOCSET_DEFAULT_SIZES);
-	if (!spare_held && spare.inbuf != NULL)
-	{
-		b = spare;
-		spare_held = true;
-		layer->spare_buffers = true;
-	}
+	if (!spare_held && spare != NULL)
+		block = spare;
 	else
 	{
-		b.inbuf = MemoryContextAlloc(spare_cxt, TRAIL_INPUT_CHUNK);
-		b.outbuf = MemoryContextAlloc(spare_cxt, TRAIL_OUTPUT_CHUNK);
+		Size		size = TRAIL_INPUT_CHUNK + TRAIL_OUTPUT_CHUNK;
+
 #ifdef TRAIL_HAVE_ISAL
-		b.isal = MemoryContextAlloc(spare_cxt, sizeof(struct inflate_state));
-		b.gzhdr = MemoryContextAlloc(spare_cxt, sizeof(struct isal_gzip_header));
+		size += MAXALIGN(sizeof(struct inflate_state)) +
+			MAXALIGN(sizeof(struct isal_gzip_header));
 #endif
-		if (!spare_held && spare.inbuf == NULL)
-		{
-			spare = b;
-			spare_held = true;
-			layer->spare_buffers = true;
-		}
+		block = MemoryContextAlloc(spare_cxt, size);
+		if (!spare_held && spare == NULL)
+			spare = block;
 	}
+	if (block == spare)
+		spare_held = true;
 	layer->has_buffers = true;
-	layer->inbuf = b.inbuf;
-	layer->outbuf = b.outbuf;
+	layer->inbuf = block;
+	layer->outbuf = block + TRAIL_INPUT_CHUNK;
 #ifdef TRAIL_HAVE_ISAL
-	layer->isal = b.isal;
-	layer->gzhdr = b.gzhdr;
+	layer->isal = (struct inflate_state *) (layer->outbuf + TRAIL_OUTPUT_CHUNK);
+	layer->gzhdr = (struct isal_gzip_header *)
+		((char *) layer->isal + MAXALIGN(sizeof(struct inflate_state)));
 #endif
 }
 
@@ -667,17 +655,10 @@ give_back_buffers(Layer *layer)
 	if (!layer->has_buffers)
 		return;
 	layer->has_buffers = false;
-	if (layer->spare_buffers)
-	{
+	if (layer->inbuf == spare)
 		spare_held = false;
-		return;
-	}
-	pfree(layer->inbuf);
-	pfree(layer->outbuf);
-#ifdef TRAIL_HAVE_ISAL
-	pfree(layer->isal);
-	pfree(layer->gzhdr);
-#endif
+	else
+		pfree(layer->inbuf);
 }
 
 static Layer *
