@@ -291,9 +291,8 @@ given_signatures(Jsonb *jb)
 
 /*
  * Verdicts are written VERDICT_BATCH at a time: one statement per batch
- * over arrays (unnest), so that neither the arrays nor the statement's
- * materialized rows grow with the tree (one statement over 28000 rows
- * spilled them to disk).
+ * over arrays (unnest), so that the arrays do not grow with the tree (one
+ * statement over the 28000 rows of the bench tree held them all twice).
  */
 #define VERDICT_BATCH 2000
 
@@ -367,9 +366,13 @@ record_verdicts(const char *schema, List *rows)
 		TIMESTAMPTZARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TEXTARRAYOID};
 	ListCell   *lc;
 
+	/*
+	 * unnest() in the target list (arrays of one length: they advance
+	 * together) streams the rows; in FROM, it would store them first.
+	 */
 	b->upsert = SPI_prepare(psprintf("INSERT INTO %s.verdict AS v "
-									 "SELECT p, o, s, m, st, vo, d, statement_timestamp() "
-									 "FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(p, o, s, m, st, vo, d) "
+									 "SELECT unnest($1), unnest($2), unnest($3), unnest($4), "
+									 "unnest($5), unnest($6), unnest($7), statement_timestamp() "
 									 "ON CONFLICT (path) DO UPDATE SET object = excluded.object, "
 									 "size = excluded.size, mtime = excluded.mtime, "
 									 "status = excluded.status, vouched = excluded.vouched, "
