@@ -16,9 +16,9 @@
  * that has both, so that tests can compare their bytes.  zlib allocates
  * in the source's memory context (through palloc), so an ERROR anywhere
  * frees it; ISA-L's state and the buffers are kept from one source to the
- * next (see take_buffers), and given back by the same context's reset
- * callback.  Neither calls back
- * into us except zlib's allocator: CHECK_FOR_INTERRUPTS is in our loops.
+ * next (see take_buffers) and given back by that context's reset callback.
+ * Neither calls back into us except zlib's allocator: CHECK_FOR_INTERRUPTS
+ * is in our loops.
  *
  * Files are fd.c's virtual file descriptors (PathNameOpenFile), closed by a
  * reset callback on the source's memory context: the descriptor lives
