@@ -13,10 +13,12 @@
  * loop here, so the member logic (concatenated members, zero padding,
  * garbage after the last member, truncation) and the errors are the same
  * whichever inflates; trail.debug_inflater = 'zlib' picks zlib in a build
- * that has both, so that tests can compare their bytes.  Both allocate in
- * the source's memory context (zlib through palloc, ISA-L's state is one
- * palloc'd struct), so an ERROR anywhere frees them.  Neither calls back
- * into us except zlib's allocator: CHECK_FOR_INTERRUPTS is in our loops.
+ * that has both, so that tests can compare their bytes.  zlib allocates
+ * in the source's memory context (through palloc), so an ERROR anywhere
+ * frees it; ISA-L's state and the buffers are kept from one source to the
+ * next (see take_buffers) and given back by that context's reset callback.
+ * Neither calls back into us except zlib's allocator: CHECK_FOR_INTERRUPTS
+ * is in our loops.
  *
  * Files are fd.c's virtual file descriptors (PathNameOpenFile), closed by a
  * reset callback on the source's memory context: the descriptor lives
@@ -40,6 +42,7 @@
 #include "trail.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <zlib.h>
 #ifdef TRAIL_HAVE_ISAL
 #include <isa-l.h>
@@ -92,6 +95,7 @@ typedef struct Layer
 	struct isal_gzip_header *gzhdr; /* the member's header, kept across calls */
 #endif
 	char	   *inbuf;
+	bool		has_buffers;	/* inbuf, outbuf, isal: a set from take_buffers */
 	bool		in_member;		/* between a member's header and its end */
 	bool		out_full;		/* the last step filled the output: more may be
 								 * pending inside the inflater */
@@ -111,7 +115,21 @@ struct TrailSource
 	Layer	   *file_layer;		/* the LAYER_FILE at the bottom, or NULL */
 	MemoryContextCallback close_cb;
 	int			gzip_layers;
+	char	   *viewbuf;		/* trail_source_read_view's, when it copies */
 };
+
+/*
+ * The big buffers of a gunzip layer (input and output, 256 kB each, and
+ * ISA-L's state, about 100 kB) outlive it: a closing source leaves them
+ * for the next one.  Freed and allocated again for every file, they went
+ * back to the kernel (malloc trims its heap) and were faulted in again,
+ * which over thousands of small files (trail.verify, a directory scan)
+ * cost more CPU than inflating them.  One set is kept, in a context under
+ * TopMemoryContext; a source opened while another holds it gets its own.
+ */
+static MemoryContext spare_cxt = NULL;
+static char *spare = NULL;		/* the kept set (see take_buffers) */
+static bool spare_held = false; /* a source has it */
 
 static ssize_t layer_read(Layer *layer, char *buf, size_t len, TrailError *err);
 
@@ -526,8 +544,6 @@ gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
 		return gunzip_inflate(layer, buf, len, err);
 	if (layer->out_pos == layer->out_len)
 	{
-		if (layer->outbuf == NULL)
-			layer->outbuf = palloc(TRAIL_OUTPUT_CHUNK);
 		n = gunzip_inflate(layer, layer->outbuf, TRAIL_OUTPUT_CHUNK, err);
 		if (n <= 0)
 			return n;
@@ -537,6 +553,31 @@ gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
 	n = Min(len, layer->out_len - layer->out_pos);
 	memcpy(buf, layer->outbuf + layer->out_pos, n);
 	layer->out_pos += n;
+	return n;
+}
+
+/* gunzip_read without the copy: *data points into the layer's outbuf */
+static ssize_t
+gunzip_view(Layer *layer, const char **data, TrailError *err)
+{
+	ssize_t		n;
+
+	if (layer->failure != GZIP_OK)
+	{
+		gunzip_report(layer, err);
+		return -1;
+	}
+	if (layer->out_pos == layer->out_len)
+	{
+		n = gunzip_inflate(layer, layer->outbuf, TRAIL_OUTPUT_CHUNK, err);
+		if (n <= 0)
+			return n;
+		layer->out_pos = 0;
+		layer->out_len = n;
+	}
+	*data = layer->outbuf + layer->out_pos;
+	n = layer->out_len - layer->out_pos;
+	layer->out_pos = layer->out_len;
 	return n;
 }
 
@@ -568,6 +609,58 @@ layer_read(Layer *layer, char *buf, size_t len, TrailError *err)
 	return -1;
 }
 
+/*
+ * A gunzip layer's big buffers: the spare set, or a set of its own.  A set
+ * is one allocation (inbuf first), so that it is all there or not at all.
+ */
+static void
+take_buffers(Layer *layer)
+{
+	char	   *block;
+
+	if (spare_cxt == NULL)
+		spare_cxt = AllocSetContextCreate(TopMemoryContext,
+										  "trail inflater buffers",
+										  ALLOCSET_DEFAULT_SIZES);
+	if (!spare_held && spare != NULL)
+		block = spare;
+	else
+	{
+		Size		size = TRAIL_INPUT_CHUNK + TRAIL_OUTPUT_CHUNK;
+
+#ifdef TRAIL_HAVE_ISAL
+		size += MAXALIGN(sizeof(struct inflate_state)) +
+			MAXALIGN(sizeof(struct isal_gzip_header));
+#endif
+		block = MemoryContextAlloc(spare_cxt, size);
+		if (!spare_held && spare == NULL)
+			spare = block;
+	}
+	if (block == spare)
+		spare_held = true;
+	layer->has_buffers = true;
+	layer->inbuf = block;
+	layer->outbuf = block + TRAIL_INPUT_CHUNK;
+#ifdef TRAIL_HAVE_ISAL
+	layer->isal = (struct inflate_state *) (layer->outbuf + TRAIL_OUTPUT_CHUNK);
+	layer->gzhdr = (struct isal_gzip_header *)
+		((char *) layer->isal + MAXALIGN(sizeof(struct inflate_state)));
+#endif
+}
+
+/* the source is closing: the spare set is free again, others are freed */
+static void
+give_back_buffers(Layer *layer)
+{
+	if (!layer->has_buffers)
+		return;
+	layer->has_buffers = false;
+	if (layer->inbuf == spare)
+		spare_held = false;
+	else
+		pfree(layer->inbuf);
+}
+
 static Layer *
 push_gunzip(TrailSource *src, Layer *below)
 {
@@ -575,15 +668,12 @@ push_gunzip(TrailSource *src, Layer *below)
 
 	layer->kind = LAYER_GUNZIP;
 	layer->below = below;
-	layer->inbuf = palloc(TRAIL_INPUT_CHUNK);
+	take_buffers(layer);
 	layer->in_member = false;
 #ifdef TRAIL_HAVE_ISAL
 	if (trail_debug_inflater == TRAIL_INFLATER_FAST)
 	{
-		/* about 100 kB, in the source's context like everything else */
 		layer->fast = true;
-		layer->isal = palloc(sizeof(struct inflate_state));
-		layer->gzhdr = palloc(sizeof(struct isal_gzip_header));
 		isal_inflate_init(layer->isal);
 		return layer;
 	}
@@ -661,8 +751,12 @@ static void
 source_close_callback(void *arg)
 {
 	TrailSource *src = (TrailSource *) arg;
-	Layer	   *layer = src->file_layer;
+	Layer	   *layer;
 
+	for (layer = src->top; layer != NULL; layer = layer->below)
+		if (layer->kind == LAYER_GUNZIP)
+			give_back_buffers(layer);
+	layer = src->file_layer;
 	if (layer != NULL && layer->file >= 0)
 	{
 		File		file = layer->file;
@@ -768,6 +862,71 @@ trail_source_read(TrailSource *src, char *buf, size_t len, TrailError *err)
 	n = layer_read(src->top, buf, len, err);
 	MemoryContextSwitchTo(old);
 	return n;
+}
+
+/*
+ * trail_source_read without the copy: *data points to the next bytes of the
+ * decoded stream in the source's own buffer, valid until the next call on
+ * the source.  Returns their number, 0 at the end, or -1 with err filled.
+ * Inflated bytes are handed out where the inflater wrote them; the
+ * developer setting trail.debug_read_size makes this a copying read, to
+ * keep the short reads it is for.
+ */
+ssize_t
+trail_source_read_view(TrailSource *src, const char **data, TrailError *err)
+{
+	Layer	   *top = src->top;
+	ssize_t		n;
+	MemoryContext old;
+
+	if (top->peekpos < top->npeek)
+	{
+		/* the bytes sniffing read ahead come first */
+		*data = top->peek + top->peekpos;
+		n = top->npeek - top->peekpos;
+		top->peekpos = top->npeek;
+		return n;
+	}
+	if (trail_debug_read_size > 0 || top->kind == LAYER_FILE)
+	{
+		if (src->viewbuf == NULL)
+			src->viewbuf = MemoryContextAlloc(src->cxt, TRAIL_OUTPUT_CHUNK);
+		*data = src->viewbuf;
+		return trail_source_read(src, src->viewbuf, TRAIL_OUTPUT_CHUNK, err);
+	}
+	if (top->kind == LAYER_MEMORY)
+	{
+		*data = top->data + top->pos;
+		n = top->len - top->pos;
+		top->pos = top->len;
+		return n;
+	}
+	old = MemoryContextSwitchTo(src->cxt);
+	n = gunzip_view(top, data, err);
+	MemoryContextSwitchTo(old);
+	return n;
+}
+
+/*
+ * The size and modification time of the file a source reads, from the
+ * open descriptor (so that they are those of the bytes read, and no path
+ * is looked up again).  False for a source over memory, or when fstat
+ * fails.
+ */
+bool
+trail_source_file_stat(TrailSource *src, int64 *size, time_t *mtime)
+{
+	struct stat st;
+	int			fd;
+
+	if (src->file_layer == NULL || src->file_layer->file < 0)
+		return false;
+	fd = FileGetRawDesc(src->file_layer->file);
+	if (fd < 0 || fstat(fd, &st) != 0)
+		return false;
+	*size = st.st_size;
+	*mtime = st.st_mtime;
+	return true;
 }
 
 /*

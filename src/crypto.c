@@ -22,6 +22,7 @@
 struct TrailSha256
 {
 	EVP_MD_CTX *ctx;
+	EVP_MD	   *md;				/* SHA-256, fetched once (OpenSSL 3) */
 	MemoryContextCallback cb;
 };
 
@@ -33,6 +34,11 @@ sha256_free(void *arg)
 	if (h->ctx != NULL)
 		EVP_MD_CTX_free(h->ctx);
 	h->ctx = NULL;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	if (h->md != NULL)
+		EVP_MD_free(h->md);
+#endif
+	h->md = NULL;
 }
 
 static void
@@ -50,20 +56,28 @@ openssl_failed(const char *what)
 /*
  * A SHA-256 in progress, freed with the current memory context (it may
  * be reused after trail_sha256_final: begin again with trail_sha256_reset).
+ * The algorithm is fetched once, not by every reset: OpenSSL 3 looks an
+ * EVP_sha256() up in its provider tables on each init, which over tens of
+ * thousands of small files shows.
  */
 TrailSha256 *
 trail_sha256_create(void)
 {
 	TrailSha256 *h = palloc0(sizeof(TrailSha256));
 
+	h->cb.func = sha256_free;
+	h->cb.arg = h;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &h->cb);
 	h->ctx = EVP_MD_CTX_new();
 	if (h->ctx == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
-	h->cb.func = sha256_free;
-	h->cb.arg = h;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &h->cb);
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	h->md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (h->md == NULL)
+		openssl_failed("start a SHA-256 hash");
+#endif
 	trail_sha256_reset(h);
 	return h;
 }
@@ -71,7 +85,11 @@ trail_sha256_create(void)
 void
 trail_sha256_reset(TrailSha256 *h)
 {
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+	if (EVP_DigestInit_ex(h->ctx, h->md, NULL) != 1)
+#else
 	if (EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+#endif
 		openssl_failed("start a SHA-256 hash");
 }
 

@@ -23,7 +23,6 @@
 #include "utils/memutils.h"
 
 #define DIGEST_MAX_SIZE (64 * 1024 * 1024)
-#define HASH_CHUNK (256 * 1024)
 
 /* ----------------------------------------------------------------
  * Small helpers
@@ -107,13 +106,13 @@ member(const TrailDocNode *obj, const char *key, const char *what,
 }
 
 /*
- * A string member, copied; NULL when absent or JSON null (allowed only
- * when nullable), with err filled when required and missing or of
- * another type.
+ * A string member, inside the document; NULL when absent or JSON null
+ * (allowed only when nullable), with err filled when required and missing
+ * or of another type.
  */
-static char *
-string_member(const TrailDocNode *obj, const char *key, const char *what,
-			  bool nullable, TrailError *err)
+static const char *
+string_member_nocopy(const TrailDocNode *obj, const char *key, const char *what,
+					 bool nullable, TrailError *err)
 {
 	const TrailDocNode *v = member(obj, key, what, err);
 
@@ -135,7 +134,17 @@ string_member(const TrailDocNode *obj, const char *key, const char *what,
 						nullable ? " or null" : "");
 		return NULL;
 	}
-	return pstrdup(trail_doc_string(v));
+	return trail_doc_string(v);
+}
+
+/* the same, copied (the document is freed after parsing) */
+static char *
+string_member(const TrailDocNode *obj, const char *key, const char *what,
+			  bool nullable, TrailError *err)
+{
+	const char *s = string_member_nocopy(obj, key, what, nullable, err);
+
+	return s ? pstrdup(s) : NULL;
 }
 
 static bool
@@ -143,7 +152,7 @@ time_member(const TrailDocNode *obj, const char *key, const char *what,
 			char **text, TimestampTz *result, bool nullable, bool *isnull,
 			TrailError *err)
 {
-	char	   *s = string_member(obj, key, what, nullable, err);
+	const char *s = string_member_nocopy(obj, key, what, nullable, err);
 
 	if (err->sqlerrcode != 0)
 		return false;
@@ -158,7 +167,7 @@ time_member(const TrailDocNode *obj, const char *key, const char *what,
 		return false;
 	}
 	if (text)
-		*text = s;
+		*text = pstrdup(s);
 	return true;
 }
 
@@ -166,7 +175,7 @@ static bool
 hash_member(const TrailDocNode *obj, const char *key, const char *what,
 			unsigned char *out, bool nullable, bool *isnull, TrailError *err)
 {
-	char	   *s = string_member(obj, key, what, nullable, err);
+	const char *s = string_member_nocopy(obj, key, what, nullable, err);
 
 	if (err->sqlerrcode != 0)
 		return false;
@@ -313,29 +322,45 @@ fail:
 	return false;
 }
 
+/* a file's size and modification time, from the descriptor it was read by */
+typedef struct FileStat
+{
+	bool		known;
+	int64		size;
+	TimestampTz mtime;
+} FileStat;
+
 /*
  * Hash a file's inflated bytes (through the byte source: gzip members
- * and all, as trail.read sees them).  h is reused between files.
- * If buf is given, the bytes are also kept there (digests).
+ * and all, as trail.read sees them), in the buffer the inflater wrote
+ * them to.  h is reused between files.  If keep is given, the bytes are
+ * also kept there (digests).  fst, if given, gets the size and
+ * modification time of the file opened: those of the bytes hashed.
  */
 static bool
 hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
-		  StringInfo keep, TrailError *err)
+		  StringInfo keep, FileStat *fst, TrailError *err)
 {
-	static char *buf = NULL;
 	TrailSource *src = trail_source_open_file(path, err);
+	const char *data;
 	ssize_t		n;
 
+	if (fst != NULL)
+		fst->known = false;
 	if (src == NULL)
 		return false;
-	/* one buffer for the life of the backend: no allocation per file */
-	if (buf == NULL)
-		buf = MemoryContextAlloc(TopMemoryContext, HASH_CHUNK);
+	if (fst != NULL)
+	{
+		time_t		mtime;
+
+		fst->known = trail_source_file_stat(src, &fst->size, &mtime);
+		fst->mtime = time_t_to_timestamptz(mtime);
+	}
 	trail_sha256_reset(h);
 	for (;;)
 	{
 		CHECK_FOR_INTERRUPTS();
-		n = trail_source_read(src, buf, HASH_CHUNK, err);
+		n = trail_source_read_view(src, &data, err);
 		if (n < 0)
 		{
 			trail_source_close(src);
@@ -343,7 +368,7 @@ hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 		}
 		if (n == 0)
 			break;
-		trail_sha256_update(h, buf, n);
+		trail_sha256_update(h, data, n);
 		if (keep != NULL)
 		{
 			if (keep->len + n > DIGEST_MAX_SIZE)
@@ -354,7 +379,7 @@ hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 				trail_source_close(src);
 				return false;
 			}
-			appendBinaryStringInfo(keep, buf, n);
+			appendBinaryStringInfo(keep, data, n);
 		}
 	}
 	trail_source_close(src);
@@ -366,25 +391,31 @@ bool
 trail_file_sha256(const char *path, TrailSha256 *h,
 				  unsigned char out[TRAIL_SHA256_LEN], TrailError *err)
 {
-	return hash_file(path, h, out, NULL, err);
+	return hash_file(path, h, out, NULL, NULL, err);
 }
 
-/* Read, hash and parse a digest file */
-bool
-trail_digest_read(const char *path, TrailDigest *d, TrailError *err)
+/* Read, hash and parse a digest file; h is reused, fst as for hash_file */
+static bool
+digest_read(const char *path, TrailSha256 *h, TrailDigest *d, FileStat *fst,
+			TrailError *err)
 {
-	TrailSha256 *h = trail_sha256_create();
 	StringInfoData data;
 	unsigned char hash[TRAIL_SHA256_LEN];
 
 	initStringInfo(&data);
-	if (!hash_file(path, h, hash, &data, err))
+	if (!hash_file(path, h, hash, &data, fst, err))
 		return false;
 	if (!trail_digest_parse(data.data, data.len, d, err))
 		return false;
 	memcpy(d->hash, hash, TRAIL_SHA256_LEN);
 	pfree(data.data);
 	return true;
+}
+
+bool
+trail_digest_read(const char *path, TrailDigest *d, TrailError *err)
+{
+	return digest_read(path, trail_sha256_create(), d, NULL, err);
 }
 
 /*
@@ -421,6 +452,7 @@ typedef struct DigestNode
 	DiskFile   *df;
 	bool		readable;
 	char	   *unreadable_detail;
+	FileStat	fst;			/* of the file read */
 	TrailDigest d;
 	int			successor;		/* digest naming this one as previous, or -1 */
 	int			by_stated;		/* linked under its stated key (misplaced) */
@@ -565,17 +597,22 @@ same_chain(const char *a, const char *b)
 	return la == lb && strncmp(fa, fb, la) == 0;
 }
 
+/*
+ * A row about path.  path and layout are not copied: they must live as
+ * long as the rows (the walk's files do; a missing file's are allocated
+ * for it).
+ */
 static TrailVerifyRow *
 new_row(Walk *w, bool is_digest, const char *path, const TrailLayout *layout)
 {
 	TrailVerifyRow *r = palloc0(sizeof(TrailVerifyRow));
 
 	r->is_digest = is_digest;
-	r->path = pstrdup(path);
+	r->path = path;
 	if (layout != NULL && layout->kind != TRAIL_KIND_NONE)
 	{
-		r->account_id = pstrdup(layout->account_id);
-		r->region = pstrdup(layout->region);
+		r->account_id = layout->account_id;
+		r->region = layout->region;
 		r->has_delivered_at = layout->has_delivered_at;
 		r->delivered_at = layout->delivered_at;
 	}
@@ -583,12 +620,22 @@ new_row(Walk *w, bool is_digest, const char *path, const TrailLayout *layout)
 	return r;
 }
 
+/*
+ * The size and modification time a verdict keeps: those of the file as it
+ * was read when it was (fst), else from its path.
+ */
 static void
-stat_row(TrailVerifyRow *r)
+stat_row(TrailVerifyRow *r, const FileStat *fst)
 {
 	struct stat st;
 
-	if (stat(r->path, &st) == 0)
+	if (fst != NULL && fst->known)
+	{
+		r->on_disk = true;
+		r->size = fst->size;
+		r->mtime = fst->mtime;
+	}
+	else if (stat(r->path, &st) == 0)
 	{
 		r->on_disk = true;
 		r->size = st.st_size;
@@ -836,8 +883,11 @@ trail_verify_walk(const TrailVerifyRequest *req)
 	w.h = trail_sha256_create();
 	files = trail_scan_walk(req->location, TRAIL_WALK_RECURSIVE, &is_directory,
 					   report);
-	w.logs = palloc0(sizeof(DiskFile) * Max(list_length(files), 1));
-	w.digests = palloc0(sizeof(DigestNode) * Max(list_length(files), 1));
+	i = 0;
+	foreach(lc, files)
+		i += ((TrailFile *) lfirst(lc))->layout.kind == TRAIL_KIND_DIGEST;
+	w.logs = palloc0(sizeof(DiskFile) * Max(list_length(files) - i, 1));
+	w.digests = palloc0(sizeof(DigestNode) * Max(i, 1));
 	foreach(lc, files)
 	{
 		TrailFile  *f = lfirst(lc);
@@ -889,7 +939,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 		err.offset = -1;
 		if (req->has_since && lay->has_delivered_at && lay->delivered_at < req->since)
 			continue;
-		n->readable = trail_digest_read(n->df->file->path, &n->d, &err);
+		n->readable = digest_read(n->df->file->path, w.h, &n->d, &n->fst, &err);
 		if (!n->readable)
 			n->unreadable_detail = error_text(&err);
 	}
@@ -924,18 +974,18 @@ trail_verify_walk(const TrailVerifyRequest *req)
 		}
 		/* not on disk: missing, when it falls in the window */
 		{
-			TrailLayout lay;
+			TrailLayout *lay = palloc(sizeof(TrailLayout));
 			TrailVerifyRow *r;
 			char	   *path = sibling_path(n->df->file->path, n->df->key, pkey);
 
-			trail_layout_parse(path, &lay);
-			if (req->has_since && lay.has_delivered_at && lay.delivered_at < req->since)
+			trail_layout_parse(path, lay);
+			if (req->has_since && lay->has_delivered_at && lay->delivered_at < req->since)
 				continue;
-			r = new_row(&w, true, path, &lay);
+			r = new_row(&w, true, path, lay);
 			r->status = "missing";
 			r->detail = psprintf("%s names it as its previous digest; it is not on disk.",
 								 n->df->key);
-			r->digest_path = pstrdup(n->df->file->path);
+			r->digest_path = n->df->file->path;
 		}
 	}
 
@@ -960,10 +1010,10 @@ trail_verify_walk(const TrailVerifyRequest *req)
 		r->status = n->status;
 		r->detail = n->detail;
 		if (n->successor >= 0)
-			r->digest_path = pstrdup(w.digests[n->successor].df->file->path);
+			r->digest_path = w.digests[n->successor].df->file->path;
 		r->vouched = strcmp(n->status, "valid") == 0 ||
 			strcmp(n->status, "chain_restarted") == 0;
-		stat_row(r);
+		stat_row(r, &n->fst);
 	}
 
 	/* the log files the digests list */
@@ -989,16 +1039,16 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			}
 			{
 				char	   *path = sibling_path(n->df->file->path, n->df->key, lkey);
-				TrailLayout lay;
+				TrailLayout *lay = palloc(sizeof(TrailLayout));
 				TrailVerifyRow *r;
 
-				trail_layout_parse(path, &lay);
-				if (!in_window(req, lay.has_delivered_at, lay.delivered_at))
+				trail_layout_parse(path, lay);
+				if (!in_window(req, lay->has_delivered_at, lay->delivered_at))
 					continue;
-				r = new_row(&w, false, path, &lay);
+				r = new_row(&w, false, path, lay);
 				r->status = "missing";
 				r->detail = psprintf("%s lists it; it is not on disk.", n->df->key);
-				r->digest_path = pstrdup(n->df->file->path);
+				r->digest_path = n->df->file->path;
 			}
 		}
 	}
@@ -1024,17 +1074,20 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		r = new_row(&w, false, df->file->path, lay);
-		stat_row(r);
 		if (df->listed_by >= 0)
 		{
 			DigestNode *n = &w.digests[df->listed_by];
 			TrailDigestLog *l = &n->d.logs[df->listed_entry];
 			unsigned char hash[TRAIL_SHA256_LEN];
 			TrailError	err = {0};
+			FileStat	fst;
+			bool		hashed;
 
 			err.offset = -1;
-			r->digest_path = pstrdup(n->df->file->path);
-			if (!trail_file_sha256(df->file->path, w.h, hash, &err))
+			r->digest_path = n->df->file->path;
+			hashed = hash_file(df->file->path, w.h, hash, NULL, &fst, &err);
+			stat_row(r, &fst);
+			if (!hashed)
 			{
 				r->status = "modified";
 				r->detail = psprintf("It cannot be read: %s", error_text(&err));
@@ -1060,6 +1113,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 			continue;
 		}
 		/* not listed: inside a period some digest of its region covers? */
+		stat_row(r, NULL);
 		r->status = "not_covered";
 		if (lay->has_delivered_at && (lay->kind == TRAIL_KIND_CLOUDTRAIL ||
 									  (listed_kinds & (1 << lay->kind))))
@@ -1079,7 +1133,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 					r->status = "unlisted";
 					r->detail = psprintf("It was delivered inside the period of %s, which does not list it.",
 										 n->df->key);
-					r->digest_path = pstrdup(n->df->file->path);
+					r->digest_path = n->df->file->path;
 					break;
 				}
 			}
@@ -1090,7 +1144,7 @@ trail_verify_walk(const TrailVerifyRequest *req)
 				r->detail = psprintf("No digest here lists %s files.",
 									 trail_kind_name(lay->kind));
 			else
-				r->detail = pstrdup("No digest here covers its delivery time.");
+				r->detail = "No digest here covers its delivery time.";
 		}
 	}
 	trail_report_finish(report);

@@ -87,6 +87,10 @@ extern TrailSource *trail_source_open_memory(const char *data, size_t len,
 											 TrailError *err);
 extern ssize_t trail_source_read(TrailSource *src, char *buf, size_t len,
 								 TrailError *err);
+extern ssize_t trail_source_read_view(TrailSource *src, const char **data,
+									  TrailError *err);
+extern bool trail_source_file_stat(TrailSource *src, int64 *size,
+								   time_t *mtime);
 extern bool trail_source_verify_rest(TrailSource *src, TrailError *err);
 extern void trail_source_close(TrailSource *src);
 extern const char *trail_source_inflater_name(void);
@@ -731,14 +735,14 @@ typedef struct TrailVerifyRequest
 typedef struct TrailVerifyRow
 {
 	bool		is_digest;
-	char	   *path;
-	char	   *account_id;
-	char	   *region;
+	const char *path;
+	const char *account_id;
+	const char *region;
 	bool		has_delivered_at;
 	TimestampTz delivered_at;
 	const char *status;
-	char	   *detail;
-	char	   *digest_path;	/* the digest that vouches for it, or NULL */
+	const char *detail;
+	const char *digest_path;	/* the digest that vouches for it, or NULL */
 	bool		on_disk;
 	int64		size;
 	TimestampTz mtime;

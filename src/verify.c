@@ -289,79 +289,137 @@ given_signatures(Jsonb *jb)
 	return list;
 }
 
+/*
+ * Verdicts are written VERDICT_BATCH at a time: one statement per batch
+ * over arrays (unnest), so that the arrays do not grow with the tree (one
+ * statement over the 28000 rows of the bench tree held them all twice).
+ */
+#define VERDICT_BATCH 2000
+
+typedef struct VerdictBatch
+{
+	SPIPlanPtr	upsert;
+	SPIPlanPtr	forget;
+	MemoryContext cxt;			/* the arrays of one batch */
+	int			k;				/* rows to upsert */
+	int			g;				/* paths to forget */
+	Datum		paths[VERDICT_BATCH];
+	Datum		objects[VERDICT_BATCH];
+	Datum		sizes[VERDICT_BATCH];
+	Datum		mtimes[VERDICT_BATCH];
+	Datum		statuses[VERDICT_BATCH];
+	Datum		vouched[VERDICT_BATCH];
+	Datum		digests[VERDICT_BATCH];
+	bool		dnulls[VERDICT_BATCH];
+	Datum		gone[VERDICT_BATCH];
+} VerdictBatch;
+
+static Datum
+text_array(Datum *elems, int n)
+{
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static void
+flush_verdicts(VerdictBatch *b)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+	Datum		args[7];
+	int			dims[1];
+	int			lbs[1] = {1};
+
+	if (b->k > 0)
+	{
+		dims[0] = b->k;
+		args[0] = text_array(b->paths, b->k);
+		args[1] = text_array(b->objects, b->k);
+		args[2] = PointerGetDatum(construct_array(b->sizes, b->k, INT8OID, 8,
+												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[3] = PointerGetDatum(construct_array(b->mtimes, b->k, TIMESTAMPTZOID, 8,
+												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[4] = text_array(b->statuses, b->k);
+		args[5] = PointerGetDatum(construct_array(b->vouched, b->k, BOOLOID, 1, true,
+												  TYPALIGN_CHAR));
+		args[6] = PointerGetDatum(construct_md_array(b->digests, b->dnulls, 1, dims, lbs,
+													 TEXTOID, -1, false, TYPALIGN_INT));
+		if (SPI_execute_plan(b->upsert, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not record verdicts");
+	}
+	if (b->g > 0)
+	{
+		args[0] = text_array(b->gone, b->g);
+		if (SPI_execute_plan(b->forget, args, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not forget verdicts");
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(b->cxt);
+	b->k = 0;
+	b->g = 0;
+}
+
 /* keep the verdicts: upsert the files on disk, forget the missing ones */
 static void
 record_verdicts(const char *schema, List *rows)
 {
-	int			n = list_length(rows);
-	Datum	   *paths = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *objects = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *sizes = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *mtimes = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *statuses = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *vouched = palloc(sizeof(Datum) * Max(n, 1));
-	Datum	   *digests = palloc(sizeof(Datum) * Max(n, 1));
-	bool	   *dnulls = palloc(sizeof(bool) * Max(n, 1));
-	Datum	   *gone = palloc(sizeof(Datum) * Max(n, 1));
-	int			k = 0,
-				g = 0;
-	int			dims[1];
-	int			lbs[1] = {1};
-	ListCell   *lc;
-	Oid			types[8] = {TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+	VerdictBatch *b = palloc(sizeof(VerdictBatch));
+	Oid			types[7] = {TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
 		TIMESTAMPTZARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TEXTARRAYOID};
-	Datum		args[7];
+	ListCell   *lc;
+
+	/*
+	 * unnest() in the target list (arrays of one length: they advance
+	 * together) streams the rows; in FROM, it would store them first.
+	 */
+	b->upsert = SPI_prepare(psprintf("INSERT INTO %s.verdict AS v "
+									 "SELECT unnest($1), unnest($2), unnest($3), unnest($4), "
+									 "unnest($5), unnest($6), unnest($7), statement_timestamp() "
+									 "ON CONFLICT (path) DO UPDATE SET object = excluded.object, "
+									 "size = excluded.size, mtime = excluded.mtime, "
+									 "status = excluded.status, vouched = excluded.vouched, "
+									 "digest_path = excluded.digest_path, "
+									 "verified_at = excluded.verified_at", schema),
+							7, types);
+	b->forget = SPI_prepare(psprintf("DELETE FROM %s.verdict WHERE path = ANY ($1)",
+									 schema),
+							1, types);
+	if (b->upsert == NULL || b->forget == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "trail verdicts",
+								   ALLOCSET_DEFAULT_SIZES);
+	b->k = 0;
+	b->g = 0;
 
 	foreach(lc, rows)
 	{
 		TrailVerifyRow *r = lfirst(lc);
+		MemoryContext old;
 
-		if (!r->on_disk)
-		{
-			if (strcmp(r->status, "missing") == 0)
-				gone[g++] = CStringGetTextDatum(r->path);
+		CHECK_FOR_INTERRUPTS();
+		if (!r->on_disk && strcmp(r->status, "missing") != 0)
 			continue;
+		old = MemoryContextSwitchTo(b->cxt);
+		if (!r->on_disk)
+			b->gone[b->g++] = CStringGetTextDatum(r->path);
+		else
+		{
+			int			k = b->k++;
+
+			b->paths[k] = CStringGetTextDatum(r->path);
+			b->objects[k] = CStringGetTextDatum(r->is_digest ? "digest" : "log");
+			b->sizes[k] = Int64GetDatum(r->size);
+			b->mtimes[k] = TimestampTzGetDatum(r->mtime);
+			b->statuses[k] = CStringGetTextDatum(r->status);
+			b->vouched[k] = BoolGetDatum(r->vouched);
+			b->dnulls[k] = r->digest_path == NULL;
+			b->digests[k] = r->digest_path ? CStringGetTextDatum(r->digest_path) : (Datum) 0;
 		}
-		paths[k] = CStringGetTextDatum(r->path);
-		objects[k] = CStringGetTextDatum(r->is_digest ? "digest" : "log");
-		sizes[k] = Int64GetDatum(r->size);
-		mtimes[k] = TimestampTzGetDatum(r->mtime);
-		statuses[k] = CStringGetTextDatum(r->status);
-		vouched[k] = BoolGetDatum(r->vouched);
-		dnulls[k] = r->digest_path == NULL;
-		digests[k] = r->digest_path ? CStringGetTextDatum(r->digest_path) : (Datum) 0;
-		k++;
+		MemoryContextSwitchTo(old);
+		if (b->k == VERDICT_BATCH || b->g == VERDICT_BATCH)
+			flush_verdicts(b);
 	}
-	if (k > 0)
-	{
-		dims[0] = k;
-		args[0] = PointerGetDatum(construct_array(paths, k, TEXTOID, -1, false, TYPALIGN_INT));
-		args[1] = PointerGetDatum(construct_array(objects, k, TEXTOID, -1, false, TYPALIGN_INT));
-		args[2] = PointerGetDatum(construct_array(sizes, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[3] = PointerGetDatum(construct_array(mtimes, k, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		args[4] = PointerGetDatum(construct_array(statuses, k, TEXTOID, -1, false, TYPALIGN_INT));
-		args[5] = PointerGetDatum(construct_array(vouched, k, BOOLOID, 1, true, TYPALIGN_CHAR));
-		args[6] = PointerGetDatum(construct_md_array(digests, dnulls, 1, dims, lbs,
-													 TEXTOID, -1, false, TYPALIGN_INT));
-		if (SPI_execute_with_args(psprintf("INSERT INTO %s.verdict AS v "
-								  "SELECT p, o, s, m, st, vo, d, statement_timestamp() "
-								  "FROM unnest($1, $2, $3, $4, $5, $6, $7) AS u(p, o, s, m, st, vo, d) "
-								  "ON CONFLICT (path) DO UPDATE SET object = excluded.object, "
-								  "size = excluded.size, mtime = excluded.mtime, "
-								  "status = excluded.status, vouched = excluded.vouched, "
-								  "digest_path = excluded.digest_path, "
-								  "verified_at = excluded.verified_at", schema),
-								  7, types, args, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not record verdicts");
-	}
-	if (g > 0)
-	{
-		args[0] = PointerGetDatum(construct_array(gone, g, TEXTOID, -1, false, TYPALIGN_INT));
-		if (SPI_execute_with_args(psprintf("DELETE FROM %s.verdict WHERE path = ANY ($1)",
-										   schema),
-								  1, types, args, NULL, false, 0) != SPI_OK_DELETE)
-			elog(ERROR, "could not forget verdicts");
-	}
+	flush_verdicts(b);
+	MemoryContextDelete(b->cxt);
+	pfree(b);
 }
 
 static int
@@ -379,6 +437,7 @@ trail_verify(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TrailVerifyRequest req = {0};
 	MemoryContext cxt;
+	MemoryContext rowcxt;
 	MemoryContext old;
 	List	   *rows;
 	ListCell   *lc;
@@ -420,12 +479,16 @@ trail_verify(PG_FUNCTION_ARGS)
 	record_verdicts(ext_schema(fcinfo), rows);
 	SPI_finish();
 
-	MemoryContextSwitchTo(old);
+	/* the rows' text datums are copied into the tuplestore: one row at a time */
+	rowcxt = AllocSetContextCreate(cxt, "trail verify row", ALLOCSET_SMALL_SIZES);
 	foreach(lc, rows)
 	{
 		TrailVerifyRow *r = lfirst(lc);
 		Datum		values[8];
 		bool		nulls[8] = {0};
+
+		MemoryContextSwitchTo(rowcxt);
+		MemoryContextReset(rowcxt);
 
 		values[0] = CStringGetTextDatum(r->is_digest ? "digest" : "log");
 		values[1] = CStringGetTextDatum(r->path);
@@ -442,6 +505,7 @@ trail_verify(PG_FUNCTION_ARGS)
 		values[7] = nulls[7] ? (Datum) 0 : CStringGetTextDatum(r->digest_path);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 	PG_RETURN_NULL();
 }

@@ -8,7 +8,7 @@
 use strict;
 use warnings;
 
-use File::Copy qw(move);
+use File::Copy qw(copy move);
 use File::Path qw(make_path);
 use IO::Compress::Gzip qw(gzip $GzipError);
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
@@ -298,6 +298,62 @@ unverified\|/,
 		  . sql_quote(slurp_file_text("$b/signatures.json")) . '::jsonb)');
 	is($node->safe_psql('postgres', 'SELECT count(*) FROM proven_bad'), '12',
 		'the logs of a digest with a bad signature are left out');
+}
+
+# the verdicts: written in batches (2000 rows a statement), with the size
+# and modification time of the file as it was hashed, all or nothing with
+# the transaction
+{
+	my $v = copy_tree($intact);
+	my $sigs = sql_quote(slurp_file_text("$v/signatures.json"));
+	my $verify = "SELECT count(*) FROM trail.verify('$v/AWSLogs', signatures => ${sigs}::jsonb)";
+	my $mine = "FROM trail.verdict WHERE path LIKE " . sql_quote("$v/%");
+	# 4500 log files no digest covers: three batches of verdicts
+	my $dir = "$v/AWSLogs/111122223333/CloudTrail/us-east-1/2025/03/10";
+	make_path($dir);
+	for my $i (1 .. 4500)
+	{
+		copy(log_path($v, '0105', 3),
+			sprintf('%s/111122223333_CloudTrail_us-east-1_20250310T0000Z_X%015d.json.gz', $dir, $i))
+		  or die "copy failed: $!";
+	}
+	my ($rc, $out, $err) = $node->psql('postgres', "BEGIN; $verify; ROLLBACK;");
+	is($out, '4513', 'a verification in a transaction rolled back: its rows');
+	is($node->safe_psql('postgres', "SELECT count(*) $mine"), '0',
+		'rolled back: none of its verdicts is kept');
+	($rc, $out, $err) = $node->psql('postgres', "BEGIN; $verify; SELECT 1/0; COMMIT;");
+	like($err, qr/division by zero/, 'a transaction that fails after verify');
+	is($node->safe_psql('postgres', "SELECT count(*) $mine"), '0',
+		'failed: none of its verdicts is kept');
+	is($node->safe_psql('postgres', $verify), '4513', 'verified: 4513 rows');
+	is($node->safe_psql('postgres',
+		"SELECT status, count(*) $mine GROUP BY 1 ORDER BY 1"),
+		"not_covered|4501\nvalid|12",
+		'every file on disk has its verdict, past the first batches');
+	is($node->safe_psql('postgres',
+		"SELECT count(*) $mine AND (size <> (pg_stat_file(path)).size OR mtime <> (pg_stat_file(path)).modification)"),
+		'0', 'each verdict has the size and modification time of its file');
+
+	# a file whose size changed since its verdict: verified again, its
+	# verdict has the new size; a file deleted since: its verdict is gone
+	my $l3 = log_path($v, '0105', 3);
+	my $old_size = -s $l3;
+	edit_gz($l3, sub { my $d = shift; $d =~ s/DescribeInstances/DescribeInstancesAgain/; $d });
+	utime(time + 5, time + 5, $l3);
+	isnt(-s $l3, $old_size, 'the edited file has another size');
+	unlink log_path($v, '0135', 4) or die;
+	is($node->safe_psql('postgres', $verify), '4513', 'verified again');
+	is($node->safe_psql('postgres',
+		"SELECT status, size = (pg_stat_file(path)).size, size <> $old_size, mtime = (pg_stat_file(path)).modification $mine AND path = "
+		  . sql_quote($l3)),
+		'modified|t|t|t', 'a file changed since its verdict: the new verdict has its new size and time');
+	is($node->safe_psql('postgres',
+		"SELECT count(*) $mine AND path = " . sql_quote(log_path($v, '0135', 4))),
+		'0', 'a file deleted since its verdict: the verdict is forgotten');
+	is($node->safe_psql('postgres',
+		"SELECT status, count(*) $mine GROUP BY 1 ORDER BY 1"),
+		"modified|1\nnot_covered|4501\nvalid|10",
+		'the other verdicts are as they were');
 }
 
 # digests as a time index: a record delivered two days after its event is
