@@ -387,13 +387,6 @@ hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 	return true;
 }
 
-bool
-trail_file_sha256(const char *path, TrailSha256 *h,
-				  unsigned char out[TRAIL_SHA256_LEN], TrailError *err)
-{
-	return hash_file(path, h, out, NULL, NULL, err);
-}
-
 /* Read, hash and parse a digest file; h is reused, fst as for hash_file */
 static bool
 digest_read(const char *path, TrailSha256 *h, TrailDigest *d, FileStat *fst,

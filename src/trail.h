@@ -756,9 +756,6 @@ extern bool trail_digest_parse(const char *data, size_t len,
 extern char *trail_digest_signing_string(const TrailDigest *digest);
 extern bool trail_hex_decode(const char *hex, unsigned char *out, int outlen);
 extern void trail_hex_encode(const unsigned char *in, int len, char *out);
-extern bool trail_file_sha256(const char *path, TrailSha256 *h,
-							  unsigned char out[TRAIL_SHA256_LEN],
-							  TrailError *err);
 extern const char *trail_s3_key_of(const char *path);
 extern List *trail_verify_walk(const TrailVerifyRequest *req);
 extern List *trail_digest_index(List *files, bool event_files_only);
