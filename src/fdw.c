@@ -111,6 +111,7 @@ typedef struct TrailExecState
 	int			natts;
 	TrailOutput *outputs;
 	List	   *filters;
+	List	   *plan_exprs;		/* the quals' values as planned (for the walk) */
 	List	   *expr_states;
 	ExprContext *econtext;
 
@@ -122,6 +123,7 @@ typedef struct TrailExecState
 	int			nread;			/* how many of them the scan reads */
 	TrailVerifiedCounts left_out;	/* by verified_only */
 	char	   *time_pruning;	/* how time pruning judged them, or NULL */
+	TrailWalkStats walk_stats;	/* what the walk skipped */
 	List	   *files;			/* the ones to read: char * paths */
 	int			next_file;
 	TrailReport *report;
@@ -279,8 +281,8 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
 		bool		is_directory;
 		List	   *files = trail_walk_cached(ps->opts.location,
-											  walk_flags(&ps->opts),
-											  &is_directory, quiet);
+											  walk_flags(&ps->opts), prune,
+											  &is_directory, quiet, NULL);
 
 		estimate_files(files, &all_bytes, &all_guess);
 		estimate_files(trail_prune_files(prune, files), &bytes, &guess);
@@ -514,6 +516,7 @@ trailBeginForeignScan(ForeignScanState *node, int eflags)
 	state->natts = RelationGetDescr(rel)->natts;
 	state->outputs = table_outputs(rel, needed, all, NULL);
 	state->filters = (List *) lsecond(plan->fdw_private);
+	state->plan_exprs = plan->fdw_exprs;
 	state->expr_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	state->econtext = node->ss.ps.ps_ExprContext;
 	node->fdw_state = state;
@@ -536,6 +539,18 @@ begin_prune(TrailExecState *state, TrailPruneMode mode)
 }
 
 /*
+ * The walk's folder test: the quals whose values are constants, the same
+ * for every execution and every process of the plan.
+ */
+static TrailPrune *
+walk_prune(TrailExecState *state)
+{
+	return trail_prune_begin(state->filters, state->plan_exprs, NULL,
+							 state->opts.max_delivery_delay,
+							 state->opts.folder_pruning, TRAIL_PRUNE_PLAN);
+}
+
+/*
  * Compute the quals' values, walk the location and prune: the files this
  * execution reads.  EXPLAIN does this without running anything
  * (explain_only).  Everything lives in run_cxt.
@@ -549,9 +564,10 @@ prepare_files(TrailExecState *state, bool explain_only)
 							   TRAIL_PRUNE_EXEC);
 	state->report = trail_report_create(state->opts.on_error);
 	state->files = trail_scan_files(state->opts.location,
-									walk_flags(&state->opts), state->prune,
+									walk_flags(&state->opts),
+									walk_prune(state), state->prune,
 									state->report, &state->single_file,
-									&state->nfound);
+									&state->nfound, &state->walk_stats);
 	state->time_pruning = trail_prune_describe_time(state->prune);
 	if (state->opts.verified_only)
 		state->files = trail_keep_verified(state->files, &state->left_out);
@@ -613,8 +629,9 @@ start_scan(TrailExecState *state)
 		old = MemoryContextSwitchTo(state->run_cxt);
 		/* the walk indexes the digests: their event ranges prune the files */
 		(void) trail_walk_cached(state->opts.location, walk_flags(&state->opts),
-								 &is_directory,
-								 trail_report_create(TRAIL_ON_ERROR_SKIP));
+								 walk_prune(state), &is_directory,
+								 trail_report_create(TRAIL_ON_ERROR_SKIP),
+								 NULL);
 		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
 		state->report = trail_report_create(state->opts.on_error);
 		state->single_file = state->shared->single_file;
@@ -715,6 +732,9 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (state->prepared && state->opts.verified_only)
 		ExplainPropertyText("Trail Verified Only",
 							trail_describe_verified(&state->left_out), es);
+	if (state->prepared && trail_walk_stats_text(&state->walk_stats))
+		ExplainPropertyText("Trail Folders",
+							trail_walk_stats_text(&state->walk_stats), es);
 	if (pruning)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
 	if (state->prepared && state->time_pruning)
@@ -775,7 +795,8 @@ all_files(TrailExecState *state, bool *single_file)
 	int			nfound;
 	List	   *files = trail_scan_files(state->opts.location,
 										 walk_flags(&state->opts),
-										 NULL, quiet, single_file, &nfound);
+										 walk_prune(state), NULL, quiet,
+										 single_file, &nfound, NULL);
 
 	if (state->opts.verified_only)
 		files = trail_keep_verified(files, &state->left_out);

@@ -98,6 +98,7 @@ typedef struct ReadScanState
 	List	   *arg_states;		/* the function's arguments */
 	List	   *filters;
 	List	   *value_states;	/* the filters' values */
+	List	   *values;			/* the same as planned (for the walk) */
 	int			noutputs;
 	TrailOutput *outputs;
 
@@ -112,6 +113,7 @@ typedef struct ReadScanState
 	int			nfound;
 	int			nread;
 	bool		walked;
+	TrailWalkStats walk_stats;
 
 	/* all runs so far, for EXPLAIN ANALYZE */
 	TrailScanCounts counts;
@@ -362,8 +364,8 @@ begin_read(CustomScanState *node, EState *estate, int eflags)
 	nargs = readers[state->kind].nargs;
 	state->arg_states = ExecInitExprList(list_copy_head(cscan->custom_exprs, nargs),
 										 (PlanState *) node);
-	state->value_states = ExecInitExprList(list_copy_tail(cscan->custom_exprs, nargs),
-										   (PlanState *) node);
+	state->values = list_copy_tail(cscan->custom_exprs, nargs);
+	state->value_states = ExecInitExprList(state->values, (PlanState *) node);
 
 	state->noutputs = list_length(columns);
 	state->outputs = palloc0(sizeof(TrailOutput) * Max(state->noutputs, 1));
@@ -400,6 +402,15 @@ begin_prune(ReadScanState *state, TrailPruneMode mode)
 							 state->css.ss.ps.ps_ExprContext,
 							 trail_max_delivery_delay_usecs(),
 							 trail_folder_pruning, mode);
+}
+
+/* the walk's folder test: the quals whose values are constants */
+static TrailPrune *
+walk_prune(ReadScanState *state)
+{
+	return trail_prune_begin(state->filters, state->values, NULL,
+							 trail_max_delivery_delay_usecs(),
+							 trail_folder_pruning, TRAIL_PRUNE_PLAN);
 }
 
 /*
@@ -475,8 +486,9 @@ start_run(ReadScanState *state)
 		state->files = trail_scan_files(state->location,
 										(recursive ? TRAIL_WALK_RECURSIVE : 0) |
 										TRAIL_WALK_EVENT_FILES,
-										state->prune, report, &single_file,
-										&state->nfound);
+										walk_prune(state), state->prune,
+										report, &single_file, &state->nfound,
+										&state->walk_stats);
 		state->nread = list_length(state->files);
 		state->next_file = 0;
 		state->walked = true;
@@ -630,9 +642,10 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 										 (DatumGetBool(((Const *) rec)->constvalue) ?
 										  TRAIL_WALK_RECURSIVE : 0) |
 										 TRAIL_WALK_EVENT_FILES,
-										 prune,
+										 walk_prune(state), prune,
 										 trail_report_create(TRAIL_ON_ERROR_SKIP),
-										 &single_file, &state->nfound);
+										 &single_file, &state->nfound,
+										 &state->walk_stats);
 				state->nread = list_length(files);
 				state->walked = true;
 			}
@@ -645,6 +658,9 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (state->walked)
 		ExplainPropertyText("Trail Files",
 							psprintf("%d of %d", state->nread, state->nfound), es);
+	if (state->walked && trail_walk_stats_text(&state->walk_stats))
+		ExplainPropertyText("Trail Folders",
+							trail_walk_stats_text(&state->walk_stats), es);
 	if (pruning && state->kind == READER_READ)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
 	if (testing)
