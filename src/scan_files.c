@@ -21,9 +21,10 @@
 #include "storage/proc.h"
 #include "utils/memutils.h"
 
-/* one walk of this statement */
+/* one walk of this statement, in its own memory context */
 typedef struct CachedWalk
 {
+	MemoryContext cxt;
 	char	   *location;
 	int			flags;
 	char	   *folder_key;		/* trail_prune_folder_key of its folder test */
@@ -32,15 +33,29 @@ typedef struct CachedWalk
 	TrailWalkStats stats;
 } CachedWalk;
 
+/* walks kept per statement: a UNION of a few windows, not a LATERAL list */
+#define MAX_CACHED_WALKS 4
+
 typedef struct WalkCache
 {
 	MemoryContext cxt;
 	LocalTransactionId lxid;
 	TimestampTz statement;
-	List	   *walks;			/* of CachedWalk */
+	CachedWalk *walks[MAX_CACHED_WALKS];	/* oldest first */
+	int			nwalks;
+	MemoryContext uncached;		/* the last walk that met problems */
 } WalkCache;
 
 static WalkCache walk_cache;
+
+static void
+forget_walk(int i)
+{
+	MemoryContextDelete(walk_cache.walks[i]->cxt);
+	memmove(&walk_cache.walks[i], &walk_cache.walks[i + 1],
+			sizeof(CachedWalk *) * (walk_cache.nwalks - i - 1));
+	walk_cache.nwalks--;
+}
 
 /*
  * The files under location, from this statement's walk when there was one.
@@ -51,11 +66,12 @@ static WalkCache walk_cache;
  * quals, and adds the files that digests list in the window from the
  * folders it skipped.  Being made from constants, the walk holds for every
  * execution of the plan (a rescan with new parameters, a parallel worker).
- * Two scans of one location in one statement may have different quals:
- * walks are kept by location, flags and what the folder test goes by.
+ * Two scans of one location in one statement may have different quals
+ * (a UNION ALL of an hour and a week): the last few walks are kept, by
+ * location, flags and what the folder test goes by.
  *
- * The list and its TrailFiles live until the next statement's walk:
- * callers copy what they keep.  stats (may be NULL) gets what the walk did.
+ * The list and its TrailFiles live at least until the next walk: callers
+ * copy what they keep.  stats (may be NULL) gets what the walk did.
  */
 List *
 trail_walk_cached(const char *location, int flags, TrailPrune *folders,
@@ -65,14 +81,15 @@ trail_walk_cached(const char *location, int flags, TrailPrune *folders,
 	TimestampTz statement = GetCurrentStatementStartTimestamp();
 	int64		problems = trail_report_count(report);
 	MemoryContext old;
+	MemoryContext cxt;
 	List	   *files;
 	List	   *walk_problems = NIL;
 	TrailWalkStats walk_stats;
 	CachedWalk *walk;
 	char	   *key;
-	ListCell   *lc;
 	int			nadded = 0;
 	bool		digests;
+	int			i;
 
 	if (walk_cache.cxt == NULL)
 		walk_cache.cxt = AllocSetContextCreate(TopMemoryContext,
@@ -80,27 +97,38 @@ trail_walk_cached(const char *location, int flags, TrailPrune *folders,
 											   ALLOCSET_DEFAULT_SIZES);
 	if (walk_cache.lxid != MyProc->lxid || walk_cache.statement != statement)
 	{
-		MemoryContextReset(walk_cache.cxt);
-		walk_cache.walks = NIL;
+		while (walk_cache.nwalks > 0)
+			forget_walk(0);
 		walk_cache.lxid = MyProc->lxid;
 		walk_cache.statement = statement;
 	}
 
-	old = MemoryContextSwitchTo(walk_cache.cxt);
-	key = folders ? trail_prune_folder_key(folders) : "";
-	foreach(lc, walk_cache.walks)
+	key = folders ? trail_prune_folder_key(folders) : pstrdup("");
+	for (i = 0; i < walk_cache.nwalks; i++)
 	{
-		walk = (CachedWalk *) lfirst(lc);
+		walk = walk_cache.walks[i];
 		if (walk->flags == flags && strcmp(walk->location, location) == 0 &&
 			strcmp(walk->folder_key, key) == 0)
 		{
-			MemoryContextSwitchTo(old);
 			*is_directory = walk->is_directory;
 			if (stats)
 				*stats = walk->stats;
 			return walk->files;
 		}
 	}
+
+	if (walk_cache.uncached != NULL)
+	{
+		MemoryContextDelete(walk_cache.uncached);
+		walk_cache.uncached = NULL;
+	}
+	if (walk_cache.nwalks == MAX_CACHED_WALKS)
+		forget_walk(0);
+	cxt = AllocSetContextCreate(walk_cache.cxt, "trail walk",
+								ALLOCSET_DEFAULT_SIZES);
+	/* until it is kept: a walk an error ends is freed by the next one */
+	walk_cache.uncached = cxt;
+	old = MemoryContextSwitchTo(cxt);
 
 	/*
 	 * Digests are walked too, when time quals may use the event ranges they
@@ -124,13 +152,15 @@ trail_walk_cached(const char *location, int flags, TrailPrune *folders,
 	if (trail_report_count(report) == problems)
 	{
 		walk = palloc(sizeof(CachedWalk));
+		walk->cxt = cxt;
 		walk->location = pstrdup(location);
 		walk->flags = flags;
-		walk->folder_key = key;
+		walk->folder_key = pstrdup(key);
 		walk->is_directory = *is_directory;
 		walk->files = files;
 		walk->stats = walk_stats;
-		walk_cache.walks = lappend(walk_cache.walks, walk);
+		walk_cache.walks[walk_cache.nwalks++] = walk;
+		walk_cache.uncached = NULL;
 	}
 	MemoryContextSwitchTo(old);
 	return files;
