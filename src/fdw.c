@@ -111,7 +111,6 @@ typedef struct TrailExecState
 	int			natts;
 	TrailOutput *outputs;
 	List	   *filters;
-	List	   *plan_exprs;		/* the quals' values as planned (for the walk) */
 	List	   *expr_states;
 	ExprContext *econtext;
 
@@ -254,6 +253,8 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	Relation	rel;
 	int		   *attr_columns;
 	TrailPrune *prune;
+	List	   *values = NIL;
+	ListCell   *lc;
 	double		bytes = 0;
 	double		guess = 0;
 	double		all_bytes = 0;
@@ -272,8 +273,14 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	ps->attr_columns = attr_columns;
 	ps->filters = trail_prune_classify(baserel, attr_columns, &ps->exprs);
 
-	/* the files to read, pruned by the quals whose values are known now */
-	prune = trail_prune_begin(ps->filters, ps->exprs, NULL,
+	/*
+	 * The files to read, pruned by the quals whose values are known now
+	 * (stable ones such as now() - interval '1 hour' as the planner
+	 * estimates them: the walk is the execution's when they hold).
+	 */
+	foreach(lc, ps->exprs)
+		values = lappend(values, estimate_expression_value(root, lfirst(lc)));
+	prune = trail_prune_begin(ps->filters, values, NULL,
 							  ps->opts.max_delivery_delay,
 							  ps->opts.folder_pruning, TRAIL_PRUNE_PLAN);
 	if (stat(ps->opts.location, &st) == 0)
@@ -516,7 +523,6 @@ trailBeginForeignScan(ForeignScanState *node, int eflags)
 	state->natts = RelationGetDescr(rel)->natts;
 	state->outputs = table_outputs(rel, needed, all, NULL);
 	state->filters = (List *) lsecond(plan->fdw_private);
-	state->plan_exprs = plan->fdw_exprs;
 	state->expr_states = ExecInitExprList(plan->fdw_exprs, (PlanState *) node);
 	state->econtext = node->ss.ps.ps_ExprContext;
 	node->fdw_state = state;
@@ -539,15 +545,15 @@ begin_prune(TrailExecState *state, TrailPruneMode mode)
 }
 
 /*
- * The walk's folder test: the quals whose values are constants, the same
- * for every execution and every process of the plan.
+ * The walk's folder test: the quals whose values hold for the whole
+ * statement in every process (constants, stable expressions such as now(),
+ * the statement's parameters), never executor parameters, so that a rescan
+ * or a parallel worker finds the same walk.
  */
 static TrailPrune *
 walk_prune(TrailExecState *state)
 {
-	return trail_prune_begin(state->filters, state->plan_exprs, NULL,
-							 state->opts.max_delivery_delay,
-							 state->opts.folder_pruning, TRAIL_PRUNE_PLAN);
+	return begin_prune(state, TRAIL_PRUNE_EXPLAIN);
 }
 
 /*

@@ -1089,8 +1089,8 @@ trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout)
 /*
  * Can a file below folder hold a row the quals accept, or, in a digest
  * folder, a digest that lists one?  (A TrailFolderTestFn for the walk of
- * a scan; arg is a TrailPrune made from constants only, so that the walk
- * holds for every execution of the plan.)
+ * a scan; arg is a TrailPrune made without executor parameters, so that
+ * the walk holds for every rescan and every process of the statement.)
  *
  * CloudTrail puts a file in the folder of its delivery day (UTC), so a
  * day folder can only hold files whose delivery times lie in that day:

@@ -98,7 +98,6 @@ typedef struct ReadScanState
 	List	   *arg_states;		/* the function's arguments */
 	List	   *filters;
 	List	   *value_states;	/* the filters' values */
-	List	   *values;			/* the same as planned (for the walk) */
 	int			noutputs;
 	TrailOutput *outputs;
 
@@ -364,8 +363,8 @@ begin_read(CustomScanState *node, EState *estate, int eflags)
 	nargs = readers[state->kind].nargs;
 	state->arg_states = ExecInitExprList(list_copy_head(cscan->custom_exprs, nargs),
 										 (PlanState *) node);
-	state->values = list_copy_tail(cscan->custom_exprs, nargs);
-	state->value_states = ExecInitExprList(state->values, (PlanState *) node);
+	state->value_states = ExecInitExprList(list_copy_tail(cscan->custom_exprs, nargs),
+										   (PlanState *) node);
 
 	state->noutputs = list_length(columns);
 	state->outputs = palloc0(sizeof(TrailOutput) * Max(state->noutputs, 1));
@@ -404,13 +403,14 @@ begin_prune(ReadScanState *state, TrailPruneMode mode)
 							 trail_folder_pruning, mode);
 }
 
-/* the walk's folder test: the quals whose values are constants */
+/*
+ * The walk's folder test: the quals whose values hold for the whole
+ * statement (no executor parameter), the same for every rescan.
+ */
 static TrailPrune *
 walk_prune(ReadScanState *state)
 {
-	return trail_prune_begin(state->filters, state->values, NULL,
-							 trail_max_delivery_delay_usecs(),
-							 trail_folder_pruning, TRAIL_PRUNE_PLAN);
+	return begin_prune(state, TRAIL_PRUNE_EXPLAIN);
 }
 
 /*

@@ -60,12 +60,14 @@ forget_walk(int i)
 /*
  * The files under location, from this statement's walk when there was one.
  *
- * folders (may be NULL: no quals) is the scan's TrailPrune made from
- * constants only: the walk does not open the folders it rules out (see
+ * folders (may be NULL: no quals) is the scan's TrailPrune made without
+ * executor parameters (TRAIL_PRUNE_EXPLAIN, or the planner's estimates):
+ * the walk does not open the folders it rules out (see
  * trail_prune_keep_folder), reads digests only when it has event_time
  * quals, and adds the files that digests list in the window from the
- * folders it skipped.  Being made from constants, the walk holds for every
- * execution of the plan (a rescan with new parameters, a parallel worker).
+ * folders it skipped.  The walk then holds for every rescan of the
+ * statement (new parameter values prune its files, not its folders) and
+ * for its parallel workers, which compute the same values.
  * Two scans of one location in one statement may have different quals
  * (a UNION ALL of an hour and a week): the last few walks are kept, by
  * location, flags and what the folder test goes by.
