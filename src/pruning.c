@@ -16,7 +16,8 @@
  * '1 day'.  Values are computed when the scan starts.
  *
  * Files are pruned by their place in the S3 key layout (account, region,
- * folder, delivery time); records by their bytes before the rest of the
+ * folder, delivery time), whole folders before the walk lists them
+ * (trail_prune_keep_folder); records by their bytes before the rest of the
  * row is decoded.  Both are only shortcuts: the executor rechecks every
  * qual, so pruning can make a scan faster but never change its result --
  * except that an event delivered more than max_delivery_delay after it

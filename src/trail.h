@@ -9,7 +9,8 @@
  *	  error.c         (below everything) TrailError, the soft error that the
  *	                  layers above fill and return; it calls nobody
  *	  file_walk.c     location -> list of files (s3_layout.c reads what
- *	                  each path says), and a list of the problems met
+ *	                  each path says; a folder test may rule out whole
+ *	                  directories), and a list of the problems met
  *	  byte_source.c   file or memory -> bytes (the only user of zlib and ISA-L)
  *	  json_scan.c     bytes -> validated JSON values and member indexes
  *	  record_stream.c bytes -> records (the document shapes CloudTrail
