@@ -1255,6 +1255,88 @@ cached_digest(const char *path)
 	return c;
 }
 
+static int
+cmp_path(const ListCell *a, const ListCell *b)
+{
+	return strcmp((const char *) lfirst(a), (const char *) lfirst(b));
+}
+
+/*
+ * The files that the digests among files list, that are under location,
+ * and that test wants (the walk did not find them), as new TrailFiles.
+ * A listed file that is not on disk is simply not there.
+ */
+static List *
+listed_files(List *files, const char *location, TrailListedTestFn test,
+			 void *arg)
+{
+	List	   *paths = NIL;
+	List	   *added = NIL;
+	int			loclen = strlen(location);
+	const char *prev = NULL;
+	ListCell   *lc;
+
+	while (loclen > 1 && location[loclen - 1] == '/')
+		loclen--;
+	foreach(lc, files)
+	{
+		TrailFile  *f = (TrailFile *) lfirst(lc);
+		CachedDigest *c;
+		const char *key;
+		int			prefix;
+		int			i;
+
+		if (f->layout.kind != TRAIL_KIND_DIGEST)
+			continue;
+		c = digestcache_lookup(digest_cache, f->path);
+		key = trail_s3_key_of(f->path);
+		if (c == NULL || key == f->path)
+			continue;
+		/* the listed files are in the same tree as the digest */
+		prefix = key - f->path;
+		for (i = 0; i < c->nlogs; i++)
+		{
+			char	   *path = psprintf("%.*s%s", prefix, f->path, c->keys[i]);
+			TrailLayout layout;
+
+			CHECK_FOR_INTERRUPTS();
+			if (strncmp(path, location, loclen) != 0 || path[loclen] != '/' ||
+				!trail_layout_parse(path, &layout))
+			{
+				pfree(path);
+				continue;
+			}
+			trail_digest_event_range(path, &layout);
+			if (test(arg, path, &layout))
+				paths = lappend(paths, path);
+			else
+				pfree(path);
+		}
+	}
+
+	list_sort(paths, cmp_path);
+	foreach(lc, paths)
+	{
+		const char *path = (const char *) lfirst(lc);
+		struct stat st;
+		TrailFile  *f;
+
+		/* a file two digests list is added once */
+		if (prev != NULL && strcmp(prev, path) == 0)
+			continue;
+		prev = path;
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		f = palloc(sizeof(TrailFile));
+		f->path = (char *) path;
+		f->size = (int64) st.st_size;
+		trail_layout_parse(path, &f->layout);
+		added = lappend(added, f);
+	}
+	list_free(paths);
+	return added;
+}
+
 /*
  * Give the log files in files that digests list (digests among files) the
  * event range their digest says, and return the list, without the files a
@@ -1262,13 +1344,20 @@ cached_digest(const char *path)
  * cannot be read are passed over: the files they list keep the delivery
  * heuristic.  The ranges are also kept, by S3 key, for
  * trail_digest_event_range (a parallel worker's files come as paths).
+ *
+ * When the walk skipped folders (test is not NULL), the files that the
+ * digests list under location and that test wants are added at the end
+ * (*nadded says how many): a file delivered days after its events lies in
+ * a folder a walk for those events skips, and its digest still finds it.
  */
 List *
-trail_digest_index(List *files, bool event_files_only)
+trail_digest_index(List *files, bool event_files_only, const char *location,
+				   TrailListedTestFn test, void *arg, int *nadded)
 {
 	List	   *kept = NIL;
 	ListCell   *lc;
 
+	*nadded = 0;
 	if (digest_cache_cxt == NULL)
 	{
 		digest_cache_cxt = AllocSetContextCreate(TopMemoryContext,
@@ -1303,6 +1392,14 @@ trail_digest_index(List *files, bool event_files_only)
 				r->newest = c->newest[i];
 			}
 		}
+	}
+
+	if (test != NULL)
+	{
+		List	   *added = listed_files(files, location, test, arg);
+
+		*nadded = list_length(added);
+		files = list_concat(files, added);
 	}
 
 	foreach(lc, files)

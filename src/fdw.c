@@ -122,6 +122,7 @@ typedef struct TrailExecState
 	int			nread;			/* how many of them the scan reads */
 	TrailVerifiedCounts left_out;	/* by verified_only */
 	char	   *time_pruning;	/* how time pruning judged them, or NULL */
+	TrailWalkStats walk_stats;	/* what the walk skipped */
 	List	   *files;			/* the ones to read: char * paths */
 	int			next_file;
 	TrailReport *report;
@@ -252,6 +253,8 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	Relation	rel;
 	int		   *attr_columns;
 	TrailPrune *prune;
+	List	   *values = NIL;
+	ListCell   *lc;
 	double		bytes = 0;
 	double		guess = 0;
 	double		all_bytes = 0;
@@ -270,8 +273,14 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	ps->attr_columns = attr_columns;
 	ps->filters = trail_prune_classify(baserel, attr_columns, &ps->exprs);
 
-	/* the files to read, pruned by the quals whose values are known now */
-	prune = trail_prune_begin(ps->filters, ps->exprs, NULL,
+	/*
+	 * The files to read, pruned by the quals whose values are known now
+	 * (stable ones such as now() - interval '1 hour' as the planner
+	 * estimates them: the walk is the execution's when they hold).
+	 */
+	foreach(lc, ps->exprs)
+		values = lappend(values, estimate_expression_value(root, lfirst(lc)));
+	prune = trail_prune_begin(ps->filters, values, NULL,
 							  ps->opts.max_delivery_delay,
 							  ps->opts.folder_pruning, TRAIL_PRUNE_PLAN);
 	if (stat(ps->opts.location, &st) == 0)
@@ -279,8 +288,8 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 		TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
 		bool		is_directory;
 		List	   *files = trail_walk_cached(ps->opts.location,
-											  walk_flags(&ps->opts),
-											  &is_directory, quiet);
+											  walk_flags(&ps->opts), prune,
+											  &is_directory, quiet, NULL);
 
 		estimate_files(files, &all_bytes, &all_guess);
 		estimate_files(trail_prune_files(prune, files), &bytes, &guess);
@@ -536,6 +545,18 @@ begin_prune(TrailExecState *state, TrailPruneMode mode)
 }
 
 /*
+ * The walk's folder test: the quals whose values hold for the whole
+ * statement in every process (constants, stable expressions such as now(),
+ * the statement's parameters), never executor parameters, so that a rescan
+ * or a parallel worker finds the same walk.
+ */
+static TrailPrune *
+walk_prune(TrailExecState *state)
+{
+	return begin_prune(state, TRAIL_PRUNE_EXPLAIN);
+}
+
+/*
  * Compute the quals' values, walk the location and prune: the files this
  * execution reads.  EXPLAIN does this without running anything
  * (explain_only).  Everything lives in run_cxt.
@@ -549,9 +570,10 @@ prepare_files(TrailExecState *state, bool explain_only)
 							   TRAIL_PRUNE_EXEC);
 	state->report = trail_report_create(state->opts.on_error);
 	state->files = trail_scan_files(state->opts.location,
-									walk_flags(&state->opts), state->prune,
+									walk_flags(&state->opts),
+									walk_prune(state), state->prune,
 									state->report, &state->single_file,
-									&state->nfound);
+									&state->nfound, &state->walk_stats);
 	state->time_pruning = trail_prune_describe_time(state->prune);
 	if (state->opts.verified_only)
 		state->files = trail_keep_verified(state->files, &state->left_out);
@@ -613,8 +635,9 @@ start_scan(TrailExecState *state)
 		old = MemoryContextSwitchTo(state->run_cxt);
 		/* the walk indexes the digests: their event ranges prune the files */
 		(void) trail_walk_cached(state->opts.location, walk_flags(&state->opts),
-								 &is_directory,
-								 trail_report_create(TRAIL_ON_ERROR_SKIP));
+								 walk_prune(state), &is_directory,
+								 trail_report_create(TRAIL_ON_ERROR_SKIP),
+								 NULL);
 		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
 		state->report = trail_report_create(state->opts.on_error);
 		state->single_file = state->shared->single_file;
@@ -715,6 +738,9 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (state->prepared && state->opts.verified_only)
 		ExplainPropertyText("Trail Verified Only",
 							trail_describe_verified(&state->left_out), es);
+	if (state->prepared && trail_walk_stats_text(&state->walk_stats))
+		ExplainPropertyText("Trail Folders",
+							trail_walk_stats_text(&state->walk_stats), es);
 	if (pruning)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
 	if (state->prepared && state->time_pruning)
@@ -775,7 +801,8 @@ all_files(TrailExecState *state, bool *single_file)
 	int			nfound;
 	List	   *files = trail_scan_files(state->opts.location,
 										 walk_flags(&state->opts),
-										 NULL, quiet, single_file, &nfound);
+										 walk_prune(state), NULL, quiet,
+										 single_file, &nfound, NULL);
 
 	if (state->opts.verified_only)
 		files = trail_keep_verified(files, &state->left_out);

@@ -12,6 +12,11 @@
  * stat()ed unless their sizes are asked for: the directory entry's type
  * says what they are.
  *
+ * A folder test (trail_walk_folders) is asked about each directory whose
+ * path is a prefix of the CloudTrail layout (s3_layout.c says what it
+ * names) before it is opened: what it rules out is not listed at all, so
+ * that the cost of a walk follows what a query can need, not the tree.
+ *
  * Problems (a directory that cannot be opened, a loop, a location that is
  * not there) are not raised here: they are returned as a list of
  * TrailWalkProblem, and the caller's policy (scan.c) raises or counts them.
@@ -93,10 +98,22 @@ compare_entries(const void *a, const void *b)
 	return strcmp(((const Entry *) a)->name, ((const Entry *) b)->name);
 }
 
-static List *
-walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
-			   List **problems, List *files)
+/* what a walk carries down */
+typedef struct Walk
 {
+	int			flags;
+	TrailFolderTestFn test;
+	void	   *arg;
+	TrailWalkStats *stats;
+	List	  **problems;
+} Walk;
+
+static List *
+walk_directory(const char *dirpath, Walk *w, Ancestor *ancestors,
+			   List *files)
+{
+	int			flags = w->flags;
+	List	  **problems = w->problems;
 	DIR		   *dir;
 	struct dirent *de;
 	Entry	   *entries;
@@ -113,6 +130,7 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 					 false);
 		return files;
 	}
+	w->stats->folders_walked++;
 	entries = palloc(maxentries * sizeof(Entry));
 	/* readdir() itself, not ReadDir(): a read error is returned, not raised */
 	errno = 0;
@@ -161,6 +179,17 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 
 			if (!(flags & TRAIL_WALK_RECURSIVE))
 				continue;
+			if (w->test != NULL)
+			{
+				TrailFolder folder;
+
+				if (trail_folder_parse(path, &folder) &&
+					!w->test(w->arg, &folder))
+				{
+					w->stats->folders_skipped++;
+					continue;
+				}
+			}
 			for (a = ancestors; a != NULL; a = a->up)
 			{
 				if (a->dev == st.st_dev && a->ino == st.st_ino)
@@ -178,7 +207,7 @@ walk_directory(const char *dirpath, int flags, Ancestor *ancestors,
 			self.dev = st.st_dev;
 			self.ino = st.st_ino;
 			self.up = ancestors;
-			files = walk_directory(path, flags, &self, problems, files);
+			files = walk_directory(path, w, &self, files);
 		}
 		else if (S_ISREG(st.st_mode))
 			files = add_file(files, flags, path, (int64) st.st_size);
@@ -199,9 +228,32 @@ List *
 trail_walk(const char *location, int flags, bool *is_directory,
 		   List **problems)
 {
+	TrailWalkStats stats;
+
+	return trail_walk_folders(location, flags, NULL, NULL, &stats,
+							  is_directory, problems);
+}
+
+/*
+ * trail_walk, not opening the directories below location that test (when
+ * not NULL) rules out.  stats gets what the walk did.
+ */
+List *
+trail_walk_folders(const char *location, int flags, TrailFolderTestFn test,
+				   void *arg, TrailWalkStats *stats, bool *is_directory,
+				   List **problems)
+{
 	struct stat st;
 	char	   *path;
 	int			len;
+	Walk		w;
+
+	memset(stats, 0, sizeof(TrailWalkStats));
+	w.flags = flags;
+	w.test = test;
+	w.arg = arg;
+	w.stats = stats;
+	w.problems = problems;
 
 	*is_directory = false;
 	if (stat(location, &st) != 0)
@@ -224,7 +276,7 @@ trail_walk(const char *location, int flags, bool *is_directory,
 		self.dev = st.st_dev;
 		self.ino = st.st_ino;
 		self.up = NULL;
-		return walk_directory(path, flags, &self, problems, NIL);
+		return walk_directory(path, &w, &self, NIL);
 	}
 
 	if (!S_ISREG(st.st_mode))

@@ -16,7 +16,8 @@
  * '1 day'.  Values are computed when the scan starts.
  *
  * Files are pruned by their place in the S3 key layout (account, region,
- * folder, delivery time); records by their bytes before the rest of the
+ * folder, delivery time), whole folders before the walk lists them
+ * (trail_prune_keep_folder); records by their bytes before the rest of the
  * row is decoded.  Both are only shortcuts: the executor rechecks every
  * qual, so pruning can make a scan faster but never change its result --
  * except that an event delivered more than max_delivery_delay after it
@@ -31,6 +32,7 @@
 
 #include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "executor/executor.h"
 #include "mb/pg_wchar.h"
 #include "nodes/nodeFuncs.h"
@@ -100,6 +102,7 @@ typedef struct ValueSet
 struct TrailPrune
 {
 	bool		impossible;		/* some qual can never be true */
+	bool		time_filters;	/* event_time quals, whether or not valued */
 	bool		has_time;
 	TimestampTz lo;				/* events at or after */
 	TimestampTz hi;				/* events at or before */
@@ -919,6 +922,8 @@ trail_prune_begin(List *filters, List *values, ExprContext *econtext,
 		Datum		value = (Datum) 0;
 		bool		isnull = false;
 
+		if (FILTER_KIND(f) >= FILTER_TIME_LT && FILTER_KIND(f) <= FILTER_TIME_GT)
+			prune->time_filters = true;
 		if (FILTER_EXPR(f) >= 0)
 		{
 			if (mode == TRAIL_PRUNE_PLAN)
@@ -994,18 +999,20 @@ has_set(TrailPrune *prune, int column)
 }
 
 /*
- * Does the folder of a file (its account, region and kind) rule out the
+ * Does a folder (an account, a region and a kind; NULL or
+ * TRAIL_KIND_NONE for what a folder above them does not say) rule out the
  * rows the quals accept?
  */
 static bool
-folder_rules_out(TrailPrune *prune, const TrailLayout *layout)
+folder_parts_rule_out(TrailPrune *prune, const char *account,
+					  const char *region, TrailFileKind kind)
 {
-	if (!sets_hold(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID, layout->account_id) ||
-		!sets_hold(prune, TRAIL_COL_AWS_REGION, layout->region))
+	if ((account && !sets_hold(prune, TRAIL_COL_RECIPIENT_ACCOUNT_ID, account)) ||
+		(region && !sets_hold(prune, TRAIL_COL_AWS_REGION, region)))
 		return true;
 	if (has_set(prune, TRAIL_COL_EVENT_CATEGORY))
 	{
-		switch (layout->kind)
+		switch (kind)
 		{
 			case TRAIL_KIND_CLOUDTRAIL:
 				return !sets_hold(prune, TRAIL_COL_EVENT_CATEGORY, "Management") &&
@@ -1019,6 +1026,17 @@ folder_rules_out(TrailPrune *prune, const TrailLayout *layout)
 		}
 	}
 	return false;
+}
+
+/*
+ * Does the folder of a file (its account, region and kind) rule out the
+ * rows the quals accept?
+ */
+static bool
+folder_rules_out(TrailPrune *prune, const TrailLayout *layout)
+{
+	return folder_parts_rule_out(prune, layout->account_id, layout->region,
+								 layout->kind);
 }
 
 /*
@@ -1067,6 +1085,151 @@ trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout)
 		}
 	}
 	return true;
+}
+
+/*
+ * Can a file below folder hold a row the quals accept, or, in a digest
+ * folder, a digest that lists one?  (A TrailFolderTestFn for the walk of
+ * a scan; arg is a TrailPrune made without executor parameters, so that
+ * the walk holds for every rescan and every process of the statement.)
+ *
+ * CloudTrail puts a file in the folder of its delivery day (UTC), so a
+ * day folder can only hold files whose delivery times lie in that day:
+ * it is skipped when no such time can hold window events by the delivery
+ * rule of trail_prune_keep_file, and so are month and year folders.  A
+ * file delivered later than that rule allows lies in a skipped folder:
+ * when a digest lists it, trail_prune_wants_listed adds it back.  Digests
+ * are only read when the quals bound event_time, and only those that can
+ * list a file with events in the window: a digest lists files delivered
+ * before it, so one delivered over a day before the window lists none
+ * (the high side cannot be bounded: a late file is listed by a later
+ * digest).  Aggregated summaries hold no events.  All of this trusts the
+ * folders' names, as pruning by account, region and category does: with
+ * folder pruning off only those aggregated and (without time quals) digest
+ * folders are skipped, and files are pruned by their own names.
+ */
+bool
+trail_prune_keep_folder(void *arg, const TrailFolder *folder)
+{
+	TrailPrune *prune = (TrailPrune *) arg;
+	TimestampTz last;
+
+	if (prune->impossible)
+		return false;
+	if (folder->depth >= 2 && folder->kind == TRAIL_KIND_AGGREGATED)
+		return false;
+	if (folder->depth >= 2 && folder->kind == TRAIL_KIND_DIGEST &&
+		!prune->time_filters)
+		return false;
+	if (prune->folder_pruning &&
+		folder_parts_rule_out(prune,
+							  folder->depth >= 1 ? folder->account_id : NULL,
+							  folder->depth >= 3 ? folder->region : NULL,
+							  folder->depth >= 2 ? folder->kind : TRAIL_KIND_NONE))
+		return false;
+	/* dates are folder names too: trusted only with folder pruning */
+	if (!prune->has_time || !folder->has_time || !prune->folder_pruning)
+		return true;
+
+	/* the last delivery time the folder can hold */
+	last = folder->end - 1;
+	if (folder->kind == TRAIL_KIND_DIGEST)
+		return prune->lo == DT_NOBEGIN || last + USECS_PER_DAY >= prune->lo;
+	if (prune->lo != DT_NOBEGIN && last + TRAIL_DELIVERY_SLACK_USECS < prune->lo)
+		return false;
+	if (prune->hi != DT_NOEND)
+	{
+		TimestampTz first;
+
+		/* a delay so long that it overflows rules nothing out */
+		if (!pg_sub_s64_overflow(folder->start, prune->delay, &first) &&
+			first > prune->hi)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Should the walk add a file that a digest lists (layout: what its path
+ * says, with the digest's event range) and that the walk did not find?
+ * When its events can be in the window and its folder was skipped.  (A
+ * TrailListedTestFn; arg is the walk's TrailPrune.)
+ */
+bool
+trail_prune_wants_listed(void *arg, const char *path, const TrailLayout *layout)
+{
+	TrailPrune *prune = (TrailPrune *) arg;
+	TrailFolder folder;
+	char	   *dir;
+	char	   *slash;
+	bool		skipped;
+
+	if (prune->impossible || layout->kind == TRAIL_KIND_NONE ||
+		!layout->has_event_range || !trail_walk_wants(layout))
+		return false;
+	if (prune->has_time &&
+		((prune->lo != DT_NOBEGIN && layout->newest_event < prune->lo) ||
+		 (prune->hi != DT_NOEND && layout->oldest_event > prune->hi)))
+		return false;
+	if (prune->folder_pruning && folder_rules_out(prune, layout))
+		return false;
+
+	/* folder tests only narrow going down: the day folder's says it all */
+	dir = pstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		return false;
+	*slash = '\0';
+	skipped = trail_folder_parse(dir, &folder) &&
+		!trail_prune_keep_folder(prune, &folder);
+	pfree(dir);
+	return skipped;
+}
+
+/* does a walk for these quals need the digests (and their folders)? */
+bool
+trail_prune_wants_digests(TrailPrune *prune)
+{
+	return prune->time_filters && !prune->impossible;
+}
+
+/*
+ * What trail_prune_keep_folder goes by, as text: two walks of a location
+ * with the same key find the same files.
+ */
+char *
+trail_prune_folder_key(TrailPrune *prune)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%d %d %d", prune->impossible, prune->time_filters,
+					 prune->has_time);
+	if (prune->has_time)
+		appendStringInfo(&buf, " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT,
+						 prune->lo, prune->hi, prune->delay);
+	if (!prune->folder_pruning)
+		return buf.data;
+	foreach(lc, prune->sets)
+	{
+		ValueSet   *set = (ValueSet *) lfirst(lc);
+		ListCell   *vc;
+
+		if (set->column != TRAIL_COL_RECIPIENT_ACCOUNT_ID &&
+			set->column != TRAIL_COL_AWS_REGION &&
+			set->column != TRAIL_COL_EVENT_CATEGORY)
+			continue;
+		appendStringInfo(&buf, " %d:", set->column);
+		foreach(vc, set->values)
+		{
+			const char *v = (const char *) lfirst(vc);
+
+			/* lengths first: values may hold any byte but NUL */
+			appendStringInfo(&buf, "%d.%s", (int) strlen(v), v);
+		}
+	}
+	return buf.data;
 }
 
 /*

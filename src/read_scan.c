@@ -125,6 +125,7 @@ typedef struct ReadScanState
 	int			nfound;
 	int			nread;
 	bool		walked;
+	TrailWalkStats walk_stats;
 
 	/* all runs so far, for EXPLAIN ANALYZE */
 	TrailScanCounts counts;
@@ -566,6 +567,16 @@ begin_prune(ReadScanState *state, TrailPruneMode mode)
 }
 
 /*
+ * The walk's folder test: the quals whose values hold for the whole
+ * statement (no executor parameter), the same for every rescan.
+ */
+static TrailPrune *
+walk_prune(ReadScanState *state)
+{
+	return begin_prune(state, TRAIL_PRUNE_EXPLAIN);
+}
+
+/*
  * The bytes of a document argument, copied into the run's memory (the
  * argument lives only as long as the current row).  Text is in the server
  * encoding and the reader wants UTF-8.
@@ -638,8 +649,9 @@ start_run(ReadScanState *state)
 		state->files = trail_scan_files(state->location,
 										(recursive ? TRAIL_WALK_RECURSIVE : 0) |
 										TRAIL_WALK_EVENT_FILES,
-										state->prune, report, &single_file,
-										&state->nfound);
+										walk_prune(state), state->prune,
+										report, &single_file, &state->nfound,
+										&state->walk_stats);
 		state->nread = list_length(state->files);
 		state->next_file = 0;
 		state->walked = true;
@@ -793,9 +805,10 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 										 (DatumGetBool(((Const *) rec)->constvalue) ?
 										  TRAIL_WALK_RECURSIVE : 0) |
 										 TRAIL_WALK_EVENT_FILES,
-										 prune,
+										 walk_prune(state), prune,
 										 trail_report_create(TRAIL_ON_ERROR_SKIP),
-										 &single_file, &state->nfound);
+										 &single_file, &state->nfound,
+										 &state->walk_stats);
 				state->nread = list_length(files);
 				state->walked = true;
 			}
@@ -808,6 +821,9 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (state->walked)
 		ExplainPropertyText("Trail Files",
 							psprintf("%d of %d", state->nread, state->nfound), es);
+	if (state->walked && trail_walk_stats_text(&state->walk_stats))
+		ExplainPropertyText("Trail Folders",
+							trail_walk_stats_text(&state->walk_stats), es);
 	if (pruning && state->kind == READER_READ)
 		ExplainPropertyText("Trail File Pruning", pruning, es);
 	if (testing)

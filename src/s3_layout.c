@@ -243,3 +243,129 @@ not_layout:
 	memset(layout, 0, sizeof(TrailLayout));
 	return false;
 }
+
+/*
+ * Parse a directory's path as a prefix of the layout (after its last
+ * "AWSLogs" component): AWSLogs/[o-org/]<account>/<Folder>/<region>/YYYY/
+ * MM/DD.  Returns false when it is not at or below an AWSLogs component, or
+ * a component does not fit (the walk then has nothing to go by), or it is
+ * deeper than a day.  A year, month or day folder gets its time span, in
+ * UTC, the time zone of the names CloudTrail gives them.
+ */
+bool
+trail_folder_parse(const char *dirpath, TrailFolder *folder)
+{
+	const char *p;
+	const char *start = NULL;
+	int			level = 0;
+	int			year = 0,
+				month = 1,
+				day = 1;
+	bool		first = true;
+
+	memset(folder, 0, sizeof(TrailFolder));
+	for (p = dirpath; *p; p++)
+	{
+		if ((p == dirpath || p[-1] == '/') && strncmp(p, "AWSLogs", 7) == 0 &&
+			(p[7] == '/' || p[7] == '\0'))
+			start = p + 7;
+	}
+	if (start == NULL)
+		return false;
+
+	p = start;
+	while (*p == '/')
+	{
+		Part		part;
+		const char *slash;
+
+		p++;
+		slash = strchr(p, '/');
+		part.s = p;
+		part.len = slash ? (int) (slash - p) : (int) strlen(p);
+		p += part.len;
+		if (part.len == 0)
+			return false;
+
+		/* an organization trail's o-<id> comes before the account */
+		if (first && part.len >= 3 && part.len < 40 &&
+			strncmp(part.s, "o-", 2) == 0)
+		{
+			first = false;
+			continue;
+		}
+		first = false;
+
+		switch (level)
+		{
+			case 0:
+				if (part.len != 12 || !all_digits(part.s, 12))
+					return false;
+				memcpy(folder->account_id, part.s, 12);
+				folder->account_id[12] = '\0';
+				break;
+			case 1:
+				for (int f = 0; f < lengthof(folders); f++)
+				{
+					if (part_is(part, folders[f].folder))
+						folder->kind = folders[f].kind;
+				}
+				if (folder->kind == TRAIL_KIND_NONE)
+					return false;
+				break;
+			case 2:
+				if (!is_region(part))
+					return false;
+				memcpy(folder->region, part.s, part.len);
+				folder->region[part.len] = '\0';
+				break;
+			case 3:
+				if (part.len != 4 || !all_digits(part.s, 4))
+					return false;
+				year = num(part.s, 4);
+				break;
+			case 4:
+				if (part.len != 2 || !all_digits(part.s, 2))
+					return false;
+				month = num(part.s, 2);
+				if (month < 1 || month > 12)
+					return false;
+				break;
+			case 5:
+				if (part.len != 2 || !all_digits(part.s, 2))
+					return false;
+				day = num(part.s, 2);
+				if (day < 1 || day > 31)
+					return false;
+				break;
+			default:
+				return false;
+		}
+		level++;
+		folder->depth = level;
+	}
+
+	if (level >= 4)
+	{
+		int			end_year = year,
+					end_month = month,
+					end_day = day;
+
+		if (level == 4)
+			end_year++;
+		else if (level == 5)
+		{
+			if (++end_month > 12)
+			{
+				end_month = 1;
+				end_year++;
+			}
+		}
+		folder->has_time = true;
+		folder->start = (TimestampTz) (date2j(year, month, day) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
+		folder->end = (TimestampTz) (date2j(end_year, end_month, end_day) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY;
+		if (level == 6)
+			folder->end = folder->start + USECS_PER_DAY;
+	}
+	return true;
+}

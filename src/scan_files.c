@@ -21,79 +21,188 @@
 #include "storage/proc.h"
 #include "utils/memutils.h"
 
+/* one walk of this statement, in its own memory context */
+typedef struct CachedWalk
+{
+	MemoryContext cxt;
+	char	   *location;
+	int			flags;
+	char	   *folder_key;		/* trail_prune_folder_key of its folder test */
+	bool		is_directory;
+	List	   *files;			/* of TrailFile */
+	TrailWalkStats stats;
+} CachedWalk;
+
+/* walks kept per statement: a UNION of a few windows, not a LATERAL list */
+#define MAX_CACHED_WALKS 4
+
 typedef struct WalkCache
 {
 	MemoryContext cxt;
 	LocalTransactionId lxid;
 	TimestampTz statement;
-	char	   *location;
-	int			flags;
-	bool		is_directory;
-	List	   *files;			/* of TrailFile */
+	CachedWalk *walks[MAX_CACHED_WALKS];	/* oldest first */
+	int			nwalks;
+	MemoryContext uncached;		/* the last walk that met problems */
 } WalkCache;
 
 static WalkCache walk_cache;
 
+static void
+forget_walk(int i)
+{
+	MemoryContextDelete(walk_cache.walks[i]->cxt);
+	memmove(&walk_cache.walks[i], &walk_cache.walks[i + 1],
+			sizeof(CachedWalk *) * (walk_cache.nwalks - i - 1));
+	walk_cache.nwalks--;
+}
+
 /*
  * The files under location, from this statement's walk when there was one.
- * The list and its TrailFiles live until the next walk of another
- * location: callers copy what they keep.
+ *
+ * folders (may be NULL: no quals) is the scan's TrailPrune made without
+ * executor parameters (TRAIL_PRUNE_EXPLAIN, or the planner's estimates):
+ * the walk does not open the folders it rules out (see
+ * trail_prune_keep_folder), reads digests only when it has event_time
+ * quals, and adds the files that digests list in the window from the
+ * folders it skipped.  The walk then holds for every rescan of the
+ * statement (new parameter values prune its files, not its folders) and
+ * for its parallel workers, which compute the same values.
+ * Two scans of one location in one statement may have different quals
+ * (a UNION ALL of an hour and a week): the last few walks are kept, by
+ * location, flags and what the folder test goes by.
+ *
+ * The list and its TrailFiles live at least until the next walk: callers
+ * copy what they keep.  stats (may be NULL) gets what the walk did.
  */
 List *
-trail_walk_cached(const char *location, int flags, bool *is_directory,
-				  TrailReport *report)
+trail_walk_cached(const char *location, int flags, TrailPrune *folders,
+				  bool *is_directory, TrailReport *report,
+				  TrailWalkStats *stats)
 {
 	TimestampTz statement = GetCurrentStatementStartTimestamp();
 	int64		problems = trail_report_count(report);
 	MemoryContext old;
+	MemoryContext cxt;
 	List	   *files;
-
-	if (walk_cache.files != NIL && walk_cache.lxid == MyProc->lxid &&
-		walk_cache.statement == statement && walk_cache.flags == flags &&
-		strcmp(walk_cache.location, location) == 0)
-	{
-		*is_directory = walk_cache.is_directory;
-		return walk_cache.files;
-	}
+	List	   *walk_problems = NIL;
+	TrailWalkStats walk_stats;
+	CachedWalk *walk;
+	char	   *key;
+	int			nadded = 0;
+	bool		digests;
+	int			i;
 
 	if (walk_cache.cxt == NULL)
 		walk_cache.cxt = AllocSetContextCreate(TopMemoryContext,
 											   "trail walk cache",
 											   ALLOCSET_DEFAULT_SIZES);
-	MemoryContextReset(walk_cache.cxt);
-	walk_cache.files = NIL;
-	old = MemoryContextSwitchTo(walk_cache.cxt);
-	/* digests are walked too: they give the files they list event ranges */
-	files = trail_scan_walk(location, flags & ~TRAIL_WALK_EVENT_FILES,
-							is_directory, report);
-	if (*is_directory)
-		files = trail_digest_index(files, (flags & TRAIL_WALK_EVENT_FILES) != 0);
-	walk_cache.location = pstrdup(location);
-	MemoryContextSwitchTo(old);
-	if (trail_report_count(report) == problems)
+	if (walk_cache.lxid != MyProc->lxid || walk_cache.statement != statement)
 	{
-		walk_cache.files = files;
+		while (walk_cache.nwalks > 0)
+			forget_walk(0);
 		walk_cache.lxid = MyProc->lxid;
 		walk_cache.statement = statement;
-		walk_cache.flags = flags;
-		walk_cache.is_directory = *is_directory;
 	}
+
+	key = folders ? trail_prune_folder_key(folders) : pstrdup("");
+	for (i = 0; i < walk_cache.nwalks; i++)
+	{
+		walk = walk_cache.walks[i];
+		if (walk->flags == flags && strcmp(walk->location, location) == 0 &&
+			strcmp(walk->folder_key, key) == 0)
+		{
+			*is_directory = walk->is_directory;
+			if (stats)
+				*stats = walk->stats;
+			return walk->files;
+		}
+	}
+
+	if (walk_cache.uncached != NULL)
+	{
+		MemoryContextDelete(walk_cache.uncached);
+		walk_cache.uncached = NULL;
+	}
+	if (walk_cache.nwalks == MAX_CACHED_WALKS)
+		forget_walk(0);
+	cxt = AllocSetContextCreate(walk_cache.cxt, "trail walk",
+								ALLOCSET_DEFAULT_SIZES);
+	/* until it is kept: a walk an error ends is freed by the next one */
+	walk_cache.uncached = cxt;
+	old = MemoryContextSwitchTo(cxt);
+
+	/*
+	 * Digests are walked too, when time quals may use the event ranges they
+	 * give the files they list.
+	 */
+	digests = folders == NULL || trail_prune_wants_digests(folders);
+	files = trail_walk_folders(location,
+							   digests ? flags & ~TRAIL_WALK_EVENT_FILES : flags,
+							   folders ? trail_prune_keep_folder : NULL,
+							   folders, &walk_stats, is_directory,
+							   &walk_problems);
+	trail_report_walk_problems(report, walk_problems);
+	if (*is_directory && digests)
+		files = trail_digest_index(files, (flags & TRAIL_WALK_EVENT_FILES) != 0,
+								   location,
+								   folders ? trail_prune_wants_listed : NULL,
+								   folders, &nadded);
+	walk_stats.late_files = nadded;
+	if (stats)
+		*stats = walk_stats;
+	if (trail_report_count(report) == problems)
+	{
+		walk = palloc(sizeof(CachedWalk));
+		walk->cxt = cxt;
+		walk->location = pstrdup(location);
+		walk->flags = flags;
+		walk->folder_key = pstrdup(key);
+		walk->is_directory = *is_directory;
+		walk->files = files;
+		walk->stats = walk_stats;
+		walk_cache.walks[walk_cache.nwalks++] = walk;
+		walk_cache.uncached = NULL;
+	}
+	MemoryContextSwitchTo(old);
 	return files;
 }
 
 /*
+ * For EXPLAIN: what a walk skipped, or NULL when it skipped nothing.
+ */
+char *
+trail_walk_stats_text(const TrailWalkStats *stats)
+{
+	char	   *text;
+
+	if (stats->folders_skipped == 0 && stats->late_files == 0)
+		return NULL;
+	text = psprintf("%d walked, %d skipped", stats->folders_walked,
+					stats->folders_skipped);
+	if (stats->late_files > 0)
+		text = psprintf("%s; %d late %s added from digests", text,
+						stats->late_files,
+						stats->late_files == 1 ? "file" : "files");
+	return text;
+}
+
+/*
  * The paths (char *, in the current memory context) of the files a scan
- * of location reads when prune (may be NULL) allows them.  *nfound gets
- * the number of files the walk found, *single_file whether location named
- * one file (which must then hold events).  Problems go to report.
+ * of location reads when prune (may be NULL) allows them; folders is the
+ * walk's folder test (see trail_walk_cached).  *nfound gets the number of
+ * files the walk found, *single_file whether location named one file
+ * (which must then hold events).  Problems go to report; stats (may be
+ * NULL) gets what the walk did.
  */
 List *
-trail_scan_files(const char *location, int walk_flags, TrailPrune *prune,
-				 TrailReport *report, bool *single_file, int *nfound)
+trail_scan_files(const char *location, int walk_flags, TrailPrune *folders,
+				 TrailPrune *prune, TrailReport *report, bool *single_file,
+				 int *nfound, TrailWalkStats *stats)
 {
 	bool		is_directory;
-	List	   *files = trail_walk_cached(location, walk_flags, &is_directory,
-										  report);
+	List	   *files = trail_walk_cached(location, walk_flags, folders,
+										  &is_directory, report, stats);
 	List	   *paths = NIL;
 	ListCell   *lc;
 

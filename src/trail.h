@@ -9,7 +9,8 @@
  *	  error.c         (below everything) TrailError, the soft error that the
  *	                  layers above fill and return; it calls nobody
  *	  file_walk.c     location -> list of files (s3_layout.c reads what
- *	                  each path says), and a list of the problems met
+ *	                  each path says; a folder test may rule out whole
+ *	                  directories), and a list of the problems met
  *	  byte_source.c   file or memory -> bytes (the only user of zlib and ISA-L)
  *	  json_scan.c     bytes -> validated JSON values and member indexes
  *	  record_stream.c bytes -> records (the document shapes CloudTrail
@@ -475,7 +476,23 @@ typedef struct TrailLayout
 	TimestampTz newest_event;	/* its newestEventTime */
 } TrailLayout;
 
+/*
+ * What a directory's path says: a prefix of the layout,
+ * AWSLogs/[o-org/]<account>/<Folder>/<region>/YYYY/MM/DD.
+ */
+typedef struct TrailFolder
+{
+	int			depth;			/* 0: AWSLogs/ or o-org/, 1: account ... 6: day */
+	char		account_id[16];
+	TrailFileKind kind;
+	char		region[40];
+	bool		has_time;		/* a year, month or day folder: */
+	TimestampTz start;			/* its first instant (UTC) */
+	TimestampTz end;			/* the first instant after it */
+} TrailFolder;
+
 extern bool trail_layout_parse(const char *path, TrailLayout *layout);
+extern bool trail_folder_parse(const char *dirpath, TrailFolder *folder);
 extern const char *trail_kind_name(TrailFileKind kind);
 
 /* ----------------------------------------------------------------
@@ -505,8 +522,23 @@ typedef struct TrailWalkProblem
 #define TRAIL_WALK_EVENT_FILES	0x02	/* only files a directory scan reads */
 #define TRAIL_WALK_SIZES		0x04	/* stat every file for its size */
 
+/* may files below this folder be wanted?  false: the walk does not open it */
+typedef bool (*TrailFolderTestFn) (void *arg, const TrailFolder *folder);
+
+/* what a walk did, for EXPLAIN */
+typedef struct TrailWalkStats
+{
+	int			folders_walked;	/* directories listed */
+	int			folders_skipped;	/* directories the folder test ruled out */
+	int			late_files;		/* files added from digests (trail_digest_index) */
+} TrailWalkStats;
+
 extern List *trail_walk(const char *location, int flags, bool *is_directory,
 						List **problems);
+extern List *trail_walk_folders(const char *location, int flags,
+								TrailFolderTestFn test, void *arg,
+								TrailWalkStats *stats, bool *is_directory,
+								List **problems);
 extern bool trail_walk_wants(const TrailLayout *layout);
 
 /* ----------------------------------------------------------------
@@ -577,10 +609,14 @@ extern void trail_scan_end(TrailScanState *st);
 struct TrailPrune;
 
 extern List *trail_walk_cached(const char *location, int flags,
-							   bool *is_directory, TrailReport *report);
+							   struct TrailPrune *folders, bool *is_directory,
+							   TrailReport *report, TrailWalkStats *stats);
 extern List *trail_scan_files(const char *location, int walk_flags,
+							  struct TrailPrune *folders,
 							  struct TrailPrune *prune, TrailReport *report,
-							  bool *single_file, int *nfound);
+							  bool *single_file, int *nfound,
+							  TrailWalkStats *stats);
+extern char *trail_walk_stats_text(const TrailWalkStats *stats);
 
 /* ----------------------------------------------------------------
  * pruning.c: quals -> which files to open and which records to decode
@@ -609,6 +645,11 @@ extern TrailPrune *trail_prune_begin(List *filters, List *values,
 									 bool folder_pruning,
 									 TrailPruneMode mode);
 extern bool trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout);
+extern bool trail_prune_keep_folder(void *arg, const TrailFolder *folder);
+extern bool trail_prune_wants_listed(void *arg, const char *path,
+									 const TrailLayout *layout);
+extern bool trail_prune_wants_digests(TrailPrune *prune);
+extern char *trail_prune_folder_key(TrailPrune *prune);
 extern List *trail_prune_files(TrailPrune *prune, List *files);
 extern bool trail_prune_has_record_tests(TrailPrune *prune);
 extern bool trail_prune_record(void *arg, const TrailRecord *rec);
@@ -758,7 +799,13 @@ extern bool trail_hex_decode(const char *hex, unsigned char *out, int outlen);
 extern void trail_hex_encode(const unsigned char *in, int len, char *out);
 extern const char *trail_s3_key_of(const char *path);
 extern List *trail_verify_walk(const TrailVerifyRequest *req);
-extern List *trail_digest_index(List *files, bool event_files_only);
+/* a file a digest lists, with its event range: should the walk add it? */
+typedef bool (*TrailListedTestFn) (void *arg, const char *path,
+								   const TrailLayout *layout);
+
+extern List *trail_digest_index(List *files, bool event_files_only,
+								const char *location, TrailListedTestFn test,
+								void *arg, int *nadded);
 extern void trail_digest_event_range(const char *path, TrailLayout *layout);
 
 /* ----------------------------------------------------------------

@@ -14,6 +14,10 @@
 # must give the same rows, for the foreign table and trail.read, serial and
 # parallel, on a first execution and on rescans.
 #
+# A week-long tree with digests checks the same of folder pruning in the
+# walk: time windows at day edges, accounts, regions, folder_pruning on
+# and off, a file delivered two days late that only its digest finds.
+#
 # Records that contradict their folder (account, region, category) are a
 # documented assumption: they are checked with trail.folder_pruning off
 # (and the table option folder_pruning), and with it on the scan must warn.
@@ -578,6 +582,182 @@ for my $q ("event_time < '2025-03-04 02:00:00+00'", "event_time = '2025-03-04 01
 		'a join on days gives trail.read a parameterized path without any setting')
 	  or diag($plan);
 	$node->safe_psql('postgres', 'DROP TABLE outer_vals');
+}
+
+# ---------------------------------------------------------------------------
+# Folder pruning in the walk: a week of three accounts (one under an
+# organization), two regions, with digests.  One file is delivered two
+# days after its events and a digest lists it: a walk for those events
+# skips its day folder, and the digest must bring it back.  Files
+# delivered hours late (within max_delivery_delay) across midnight are
+# listed by no digest: the delivery rule must keep their folders.
+
+{
+	my $wroot = "$root/walk";
+	my %listed;			# digest folder key => [ [key, oldest, newest], ... ]
+	my $wday = timegm(0, 0, 0, 1, 2, 2025);	# 2025-03-01
+	my @waccounts = ([ '111122223333', '' ], [ '444455556666', 'o-aa11bb22cc/' ],
+		[ '777788889999', '' ]);
+	my $hex = '0' x 64;
+	my $iso = sub { strftime('%Y-%m-%dT%H:%M:%SZ', gmtime shift) };
+
+	# a log file delivered at $d with records at @times; $digest: listed
+	my $wfile = sub {
+		my ($account, $org, $region, $d, $digest, @times) = @_;
+		my @recs = map {
+			record(time => $_, account => $account, region => $region,
+				category => mgmt_or_data())
+		} @times;
+		my $stamp = strftime('%Y%m%dT%H%MZ', gmtime $d);
+		my $ymd = strftime('%Y/%m/%d', gmtime $d);
+		my $key = sprintf('AWSLogs/%s%s/CloudTrail/%s/%s/%s_CloudTrail_%s_%s_%04d.json.gz',
+			$org, $account, $region, $ymd, $account, $region, $stamp, $nfiles);
+		put("$wroot/$key", '{"Records":[' . join(',', @recs) . ']}', 1);
+		return unless $digest;
+		my ($lo, $hi) = (sort { $a <=> $b } map { int($_) } @times)[ 0, -1 ];
+		push @{ $listed{"$org$account $region $digest"} }, [ $key, $lo, $hi + 1 ];
+	};
+
+	for my $a (@waccounts)
+	{
+		my ($account, $org) = @$a;
+		for my $region (@regions)
+		{
+			for my $day (0 .. 6)
+			{
+				for my $h (1, 9.5, 16, 23.9)
+				{
+					my $d = $wday + $day * 86400 + int($h * 3600);
+					# listed by the digest of the day, delivered at 23:55
+					$wfile->($account, $org, $region, $d,
+						$h < 23.9 ? $wday + $day * 86400 + 23 * 3600 + 55 * 60 : undef,
+						map { $d - rand(5 * 3600) } 1 .. 3);
+				}
+			}
+		}
+	}
+	# 2025-03-03 10:00-10:40, delivered 2025-03-05 12:00, listed by the
+	# digest of 2025-03-05
+	$wfile->('111122223333', '', 'us-east-1', $wday + 4 * 86400 + 12 * 3600,
+		$wday + 4 * 86400 + 23 * 3600 + 55 * 60,
+		map { $wday + 2 * 86400 + 10 * 3600 + $_ * 600 } 0 .. 4);
+	# 2025-03-04 22:00-23:59, delivered 2025-03-05 03:30: no digest
+	$wfile->('444455556666', 'o-aa11bb22cc/', 'eu-west-1', $wday + 4 * 86400 + 3.5 * 3600,
+		undef, map { $wday + 3 * 86400 + 22 * 3600 + $_ * 1790 } 0 .. 4);
+	$wfile->('777788889999', '', 'us-east-1', $wday + 5 * 86400 + 5 * 3600,
+		undef, $wday + 4 * 86400 + 23 * 3600 + 3599, $wday + 5 * 86400 + 1);
+
+	for my $k (sort keys %listed)
+	{
+		my ($prefix, $region, $at) = split / /, $k;
+		my ($account) = $prefix =~ /(\d{12})$/;
+		my $ymd = strftime('%Y/%m/%d', gmtime $at);
+		my $key = sprintf('AWSLogs/%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_t_us-east-1_%s.json.gz',
+			$prefix, $region, $ymd, $account, $region, strftime('%Y%m%dT%H%M%SZ', gmtime $at));
+		my $logs = join(',', map {
+			sprintf('{"s3Bucket":"b","s3Object":"%s","hashValue":"%s","oldestEventTime":"%s","newestEventTime":"%s"}',
+				$_->[0], $hex, $iso->($_->[1]), $iso->($_->[2]))
+		} @{ $listed{$k} });
+		put("$wroot/$key",
+			sprintf('{"awsAccountId":"%s","digestStartTime":"%s","digestEndTime":"%s","digestS3Bucket":"b","digestS3Object":"%s","digestPublicKeyFingerprint":"f","digestSignatureAlgorithm":"SHA256withRSA","previousDigestSignature":null,"logFiles":[%s]}',
+				$account, $iso->($at - 86400), $iso->($at), $key, $logs), 1);
+	}
+
+	$node->safe_psql('postgres', qq{
+		CREATE FOREIGN TABLE walk_t ($cols) SERVER s OPTIONS (location '$wroot');
+		CREATE FOREIGN TABLE walk_nofp_t ($cols) SERVER s
+		  OPTIONS (location '$wroot/AWSLogs', folder_pruning 'false');});
+
+	my @wquals = (
+		"event_time >= '2025-03-04' AND event_time < '2025-03-05'",
+		"event_time >= '2025-03-03 10:00' AND event_time < '2025-03-03 11:00'",
+		"event_time >= '2025-03-03 10:20' AND event_time <= '2025-03-03 10:20'",
+		"event_time >= '2025-03-04 23:00' AND event_time < '2025-03-05 00:00'",
+		"event_time >= '2025-03-05 00:00' AND event_time < '2025-03-05 00:15'",
+		"event_time BETWEEN '2025-03-06 23:50' AND '2025-03-07 00:10'",
+		"event_time < '2025-03-02'",
+		"event_time >= '2025-03-07'",
+		"event_time::date = '2025-03-05'",
+		"date_trunc('day', event_time) = '2025-03-03'",
+		"event_time >= '2025-03-03' AND event_time < '2025-03-04' AND recipient_account_id = '111122223333'",
+		"event_time >= '2025-03-04 20:00' AND recipient_account_id = '444455556666' AND aws_region = 'eu-west-1'",
+		"recipient_account_id = '777788889999'",
+		"aws_region = 'eu-west-1'",
+		"recipient_account_id IN ('111122223333', '444455556666') AND aws_region = 'us-east-1' AND event_time < '2025-03-03 12:00'",
+		"event_category = 'Insight' AND event_time >= '2025-03-03'",
+		"event_time >= '2025-03-04' AND event_time < '2025-03-03'",
+		"event_time >= (SELECT '2025-03-03 10:00'::timestamptz) AND event_time < '2025-03-03 11:00'",
+	);
+	my %walk_src = (
+		'foreign table' => [ 'walk_t', '(SELECT * FROM walk_t OFFSET 0) s', '' ],
+		'foreign table, folder_pruning false' =>
+		  [ 'walk_nofp_t', '(SELECT * FROM walk_nofp_t OFFSET 0) s', '' ],
+		'trail.read' => [
+			"trail.read('$wroot')", "(SELECT * FROM trail.read('$wroot') OFFSET 0) s", ''
+		],
+		'trail.read, trail.folder_pruning off' => [
+			"trail.read('$wroot')", "(SELECT * FROM trail.read('$wroot') OFFSET 0) s",
+			'SET trail.folder_pruning = off;'
+		],);
+	for my $mode ('serial', 'parallel')
+	{
+		for my $s (sort keys %walk_src)
+		{
+			my ($pushed, $plain, $set) = @{ $walk_src{$s} };
+			my $setup = ($mode eq 'parallel' ? $parallel : '') . $set;
+			for my $q (@wquals)
+			{
+				compare("walk, $s, $mode: $q", $setup, digest_query($pushed, $q),
+					digest_query($plain, $q));
+			}
+		}
+	}
+
+	# an hour and a week of one location in one statement: two walks
+	my $two = sub {
+		my $from = shift;
+		return "SELECT string_agg(x, ' ' ORDER BY x) FROM (
+		          SELECT 'h' || count(*) AS x FROM $from WHERE event_time >= '2025-03-03 10:00' AND event_time < '2025-03-03 11:00'
+		          UNION ALL
+		          SELECT 'w' || count(*) FROM $from WHERE event_time >= '2025-03-01' AND event_time < '2025-03-08') z";
+	};
+	compare('walk: an hour and a week in one statement', '',
+		$two->('walk_t'), $two->('(SELECT * FROM walk_t OFFSET 0) s'));
+	compare('walk: an hour and a week in one statement, trail.read', '',
+		$two->("trail.read('$wroot')"),
+		$two->("(SELECT * FROM trail.read('$wroot') OFFSET 0) s"));
+	is($node->safe_psql('postgres',
+			"SELECT count(*) FROM walk_t WHERE event_time >= '2025-03-03 10:00' AND event_time < '2025-03-03 11:00'"),
+		$node->safe_psql('postgres',
+			"SELECT count(*) FROM walk_t WHERE event_time >= '2025-03-03 10:00' AND event_time < '2025-03-03 11:00' AND source_file LIKE '%20250305T1200Z%'")
+		  + $node->safe_psql('postgres',
+			"SELECT count(*) FROM walk_t WHERE event_time >= '2025-03-03 10:00' AND event_time < '2025-03-03 11:00' AND source_file NOT LIKE '%20250305T1200Z%'"),
+		'walk: the hour holds the records of the file delivered two days late');
+	cmp_ok($node->safe_psql('postgres',
+			"SELECT count(*) FROM walk_t WHERE event_time >= '2025-03-03 10:00' AND event_time < '2025-03-03 11:00' AND source_file LIKE '%20250305T1200Z%'"),
+		'==', 5, 'walk: all five of them');
+
+	my $explain = sub {
+		my ($from, $q, $setup) = @_;
+		return $node->safe_psql('postgres', ($setup // '') . " EXPLAIN (COSTS OFF) SELECT count(*) FROM $from WHERE $q");
+	};
+	my $hour = "event_time >= '2025-03-03 10:00' AND event_time < '2025-03-03 11:00'";
+	for my $from ('walk_t', "trail.read('$wroot')")
+	{
+		like($explain->($from, $hour),
+			qr/Trail Folders: \d+ walked, [1-9]\d* skipped; 1 late file added from digests/,
+			"walk, $from: EXPLAIN shows the folders skipped and the late file its digest added");
+		like($explain->($from, "recipient_account_id = '777788889999' AND aws_region = 'eu-west-1'"),
+			qr/Trail Files: 28 of 28\n.*Trail Folders: \d+ walked, [1-9]\d* skipped/,
+			"walk, $from: by account and region, the walk lists only that folder's files");
+		like($explain->($from, "event_time >= '2025-03-06 12:00' AND event_time < '2025-03-06 13:00'"),
+			qr/Trail Files: \d+ of (?:[1-9]|[1-3]\d)\n.*Trail Folders: \d+ walked, [1-9]\d* skipped/,
+			"walk, $from: an hour lists the files of two days, not the week's");
+	}
+	# (only the digest folder of each account: no time quals, no digests)
+	like($explain->('walk_nofp_t', "recipient_account_id = '777788889999' AND aws_region = 'eu-west-1'"),
+		qr/Trail Files: 171 of 171\n.*Trail Folders: \d+ walked, 3 skipped\n/,
+		'walk: with folder_pruning false no folder is skipped by account or region');
 }
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,9 @@
 #   - a parallel scan shares its files: workers were launched and each
 #     read files;
 #   - pruning by folder trusts folders, and says so when a record
-#     contradicts its folder; trail.folder_pruning = off reads it.
+#     contradicts its folder; trail.folder_pruning = off reads it;
+#   - the walk does not open the folders the quals rule out, nor digest
+#     folders without time quals.
 use strict;
 use warnings;
 
@@ -204,6 +206,48 @@ like($stderr, qr/C0000001.json.gz" holds a record.*\n.*Record 1 has recipientAcc
 ($ret, $stdout, $stderr) = $node->psql('postgres',
 	"SET trail.folder_pruning = off; SELECT count(*) FROM trail.read('$odd/AWSLogs')");
 is($stderr, '', 'and with folder pruning off nothing is checked');
+
+# the walk: a count(*) without time quals does not open digest folders (an
+# unreadable one is not even seen); a time window does, and skips the day
+# folders it rules out
+my $w = "$dir/walk";
+for my $day ('03', '04', '05')
+{
+	my $f = log_file($w, '111122223333', 'CloudTrail', 'us-east-1', '1200', "W$day",
+		record(time => "2025-03-${day}T11:00:00Z", name => "Walk$day", region => 'us-east-1',
+			account => '111122223333'));
+	rename $f, $f =~ s{/2025/03/04/(.*)_20250304T}{/2025/03/$day/$1_202503${day}T}r
+	  or (make_path($f =~ s{/2025/03/04/.*}{/2025/03/$day}r)
+		&& rename $f, $f =~ s{/2025/03/04/(.*)_20250304T}{/2025/03/$day/$1_202503${day}T}r)
+	  or die "rename: $!";
+}
+my $digests = "$w/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2025/03/04";
+make_path($digests);
+open my $dfh, '>', "$digests/111122223333_CloudTrail-Digest_us-east-1_t_us-east-1_20250304T130000Z.json" or die $!;
+print $dfh '{}';
+close $dfh;
+chmod 0, $digests or die $!;
+$node->safe_psql('postgres', "CREATE FOREIGN TABLE walk (event_name text, event_time timestamptz) SERVER s OPTIONS (location '$w')");
+($ret, $stdout, $stderr) = $node->psql('postgres', 'SELECT count(*) FROM walk');
+is($stdout, '3', 'count(*) without time quals: every log file');
+is($stderr, '', 'without opening the unreadable digest folder: no digest is read');
+like($node->safe_psql('postgres', 'EXPLAIN (COSTS OFF) SELECT count(*) FROM walk'),
+	qr/Trail Files: 3 of 3\n.*Trail Folders: \d+ walked, 1 skipped/,
+	'EXPLAIN: the digest folder is skipped');
+($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT count(*) FROM trail.read('$w')");
+is($stderr, '', 'nor does trail.read');
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"SELECT count(*) FROM walk WHERE event_time >= '2025-03-04 10:00' AND event_time < '2025-03-04 11:30'");
+like($stderr, qr/could not open directory ".*CloudTrail-Digest.*": Permission denied/,
+	'with time quals the digests are wanted, and the unreadable folder is reported');
+chmod 0755, $digests or die $!;
+is($node->safe_psql('postgres',
+		"SELECT string_agg(event_name, ',' ORDER BY event_name) FROM walk WHERE event_time >= '2025-03-04 10:00' AND event_time < '2025-03-04 11:30'"),
+	'Walk04', 'a window of an hour and a half finds its record');
+like($node->safe_psql('postgres',
+		"EXPLAIN (COSTS OFF) SELECT count(*) FROM walk WHERE event_time >= '2025-03-04 10:00' AND event_time < '2025-03-04 11:30'"),
+	qr/Trail Files: 1 of 1\n.*Trail Folders: \d+ walked, 2 skipped\n/,
+	'EXPLAIN: the day folders before and after the window are skipped');
 
 $node->stop;
 done_testing();
