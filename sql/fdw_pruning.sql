@@ -144,6 +144,14 @@ GROUP BY d ORDER BY d;
 SELECT d, count(*) FROM days JOIN (SELECT * FROM audit.events OFFSET 0) e
   ON e.event_time >= days.d AND e.event_time < days.d + 1
 GROUP BY d ORDER BY d;
+-- an equality on an expression of the row (event_time::date = d) too
+SELECT * FROM pg_temp.explain($$SELECT d, count(*)
+  FROM days JOIN audit.events e ON e.event_time::date = days.d GROUP BY d$$, true);
+SELECT d, count(*) FROM days JOIN audit.events e ON e.event_time::date = days.d
+GROUP BY d ORDER BY d;
+SELECT d, count(*) FROM days JOIN (SELECT * FROM audit.events OFFSET 0) e
+  ON e.event_time::date = days.d
+GROUP BY d ORDER BY d;
 
 -- quals it does not understand are left to the executor
 SELECT * FROM pg_temp.explain($$SELECT 1 FROM audit.events WHERE lower(event_name) = 'getobject'$$);

@@ -328,24 +328,6 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
- * Does an equivalence class member stand for one of the columns pruning
- * uses?  (For generate_implied_equalities_for_column.)
- */
-static bool
-ec_member_prunes(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
-				 EquivalenceMember *em, void *arg)
-{
-	TrailPlanState *ps = (TrailPlanState *) arg;
-	Var		   *var = (Var *) em->em_expr;
-
-	while (var && IsA(var, RelabelType))
-		var = (Var *) ((RelabelType *) var)->arg;
-	return var != NULL && IsA(var, Var) && var->varno == rel->relid &&
-		var->varlevelsup == 0 && var->varattno > 0 &&
-		ps->attr_columns[var->varattno - 1] >= 0;
-}
-
-/*
  * Parameterized paths: a join clause that compares a column pruning uses
  * with another relation's columns (e.recipient_account_id = a.id,
  * e.event_time >= d.day) prunes files and records once per outer row, so
@@ -355,41 +337,9 @@ static void
 add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 						TrailPlanState *ps, Cost startup, Cost run)
 {
-	List	   *candidates = NIL;
-	List	   *outers = NIL;
 	ListCell   *lc;
 
-	foreach(lc, baserel->joininfo)
-		candidates = lappend(candidates, lfirst(lc));
-	candidates = list_concat(candidates,
-							 generate_implied_equalities_for_column(root, baserel,
-																	ec_member_prunes,
-																	ps, NULL));
-	foreach(lc, candidates)
-	{
-		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
-		List	   *exprs = NIL;
-		Relids		outer;
-		ListCell   *lc2;
-		bool		seen = false;
-
-		if (!join_clause_is_movable_to(rinfo, baserel) ||
-			trail_prune_classify_clauses(list_make1(rinfo), baserel->relid,
-										 ps->attr_columns, &exprs, true) == NIL)
-			continue;
-		outer = bms_difference(rinfo->clause_relids, baserel->relids);
-		if (bms_is_empty(outer) || bms_overlap(outer, baserel->lateral_referencers))
-			continue;
-		foreach(lc2, outers)
-		{
-			if (bms_equal(outer, (Relids) lfirst(lc2)))
-				seen = true;
-		}
-		if (!seen)
-			outers = lappend(outers, outer);
-	}
-
-	foreach(lc, outers)
+	foreach(lc, trail_prune_join_outers(root, baserel, ps->attr_columns, NIL))
 	{
 		Relids		outer = (Relids) lfirst(lc);
 		ParamPathInfo *ppi = get_baserel_parampathinfo(root, baserel, outer);

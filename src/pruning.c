@@ -38,6 +38,8 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
+#include "optimizer/restrictinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -581,6 +583,66 @@ trail_prune_classify_clauses(List *rinfos, Index relid,
 			filters = lappend(filters, filter);
 	}
 	return filters;
+}
+
+/*
+ * Is an equivalence class member an expression of rel's row alone
+ * (e.recipient_account_id, e.event_time::date)?  For
+ * generate_implied_equalities_for_column: the classification then decides
+ * which of the clauses it makes pruning can use.
+ */
+static bool
+ec_member_is_own(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				 EquivalenceMember *em, void *arg)
+{
+	return bms_equal(em->em_relids, rel->relids) && !em->em_is_const &&
+		!contain_volatile_functions((Node *) em->em_expr);
+}
+
+/*
+ * The sets of outer relations (Relids) whose values could prune a scan of
+ * rel: for each join clause pruning can use (e.event_time >= d.lo,
+ * e.recipient_account_id = a.id, and those equivalence classes imply), the
+ * other side's relations, with rel's own LATERAL references.  Appended to
+ * choices without repeats; the foreign table and the CustomScan make one
+ * parameterized path for each.
+ */
+List *
+trail_prune_join_outers(PlannerInfo *root, RelOptInfo *rel,
+						const int *attr_columns, List *choices)
+{
+	List	   *candidates = list_copy(rel->joininfo);
+	ListCell   *lc;
+
+	candidates = list_concat(candidates,
+							 generate_implied_equalities_for_column(root, rel,
+																	ec_member_is_own,
+																	NULL, NULL));
+	foreach(lc, candidates)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		List	   *exprs = NIL;
+		Relids		outer;
+		ListCell   *lc2;
+		bool		seen = false;
+
+		if (!join_clause_is_movable_to(rinfo, rel) ||
+			trail_prune_classify_clauses(list_make1(rinfo), rel->relid,
+										 attr_columns, &exprs, true) == NIL)
+			continue;
+		outer = bms_union(bms_difference(rinfo->clause_relids, rel->relids),
+						  rel->lateral_relids);
+		if (bms_is_empty(outer) || bms_overlap(outer, rel->lateral_referencers))
+			continue;
+		foreach(lc2, choices)
+		{
+			if (bms_equal(outer, (Relids) lfirst(lc2)))
+				seen = true;
+		}
+		if (!seen)
+			choices = lappend(choices, outer);
+	}
+	return choices;
 }
 
 /*

@@ -241,65 +241,6 @@ scan_columns(RelOptInfo *rel, List *extra, List **columns)
 }
 
 /*
- * Is an equivalence class member an expression of the function's row alone
- * (r.recipient_account_id, r.event_time::date)?  For
- * generate_implied_equalities_for_column: pruning.c then decides which of
- * the clauses it makes it can use.
- */
-static bool
-ec_member_is_own(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
-				 EquivalenceMember *em, void *arg)
-{
-	return bms_equal(em->em_relids, rel->relids) && !em->em_is_const &&
-		!contain_volatile_functions((Node *) em->em_expr);
-}
-
-/*
- * The outer relations a scan of rel may take values from: its LATERAL
- * references (every path needs those), and for each join clause that
- * pruning can use (r.event_time >= d.lo, r.recipient_account_id = a.id),
- * the other side's relations too.  A List of Relids, the first one the
- * LATERAL references alone (empty for most calls).
- */
-static List *
-outer_choices(PlannerInfo *root, RelOptInfo *rel, const int *attr_columns)
-{
-	List	   *choices = list_make1(bms_copy(rel->lateral_relids));
-	List	   *candidates = list_copy(rel->joininfo);
-	ListCell   *lc;
-
-	candidates = list_concat(candidates,
-							 generate_implied_equalities_for_column(root, rel,
-																	ec_member_is_own,
-																	NULL, NULL));
-	foreach(lc, candidates)
-	{
-		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
-		List	   *exprs = NIL;
-		Relids		outer;
-		ListCell   *lc2;
-		bool		seen = false;
-
-		if (!join_clause_is_movable_to(rinfo, rel) ||
-			trail_prune_classify_clauses(list_make1(rinfo), rel->relid,
-										 attr_columns, &exprs, true) == NIL)
-			continue;
-		outer = bms_union(bms_difference(rinfo->clause_relids, rel->relids),
-						  rel->lateral_relids);
-		if (bms_is_empty(outer) || bms_overlap(outer, rel->lateral_referencers))
-			continue;
-		foreach(lc2, choices)
-		{
-			if (bms_equal(outer, (Relids) lfirst(lc2)))
-				seen = true;
-		}
-		if (!seen)
-			choices = lappend(choices, outer);
-	}
-	return choices;
-}
-
-/*
  * What share of the unparameterized scan's cost a scan that enforces the
  * join clauses of ppi costs.  Clauses that prune trail.read's files save
  * about the share of rows they keep (as for the foreign table); clauses
@@ -378,7 +319,8 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	 * clauses prune each outer row's run (their values become executor
 	 * parameters, as LATERAL arguments do).
 	 */
-	foreach(lc, outer_choices(root, rel, attr_columns))
+	foreach(lc, trail_prune_join_outers(root, rel, attr_columns,
+										 list_make1(bms_copy(rel->lateral_relids))))
 	{
 		Relids		outer = (Relids) lfirst(lc);
 		ParamPathInfo *ppi = NULL;

@@ -639,6 +639,10 @@ extern List *trail_prune_classify(struct RelOptInfo *baserel,
 extern List *trail_prune_classify_clauses(List *rinfos, Index relid,
 										  const int *attr_columns,
 										  List **exprs, bool allow_outer);
+struct PlannerInfo;
+extern List *trail_prune_join_outers(struct PlannerInfo *root,
+									 struct RelOptInfo *rel,
+									 const int *attr_columns, List *choices);
 extern TrailPrune *trail_prune_begin(List *filters, List *values,
 									 struct ExprContext *econtext,
 									 int64 max_delivery_delay,
