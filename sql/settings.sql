@@ -7,7 +7,11 @@
 -- set before the library is loaded (a new session), a bad value is kept
 -- and refused when a query needs it, instead of a silent 6 hours
 SET trail.max_delivery_delay = 'soon';
+SET trail.digest_lookahead = 'later';
 SELECT pg_temp.try($$SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs')) WHERE event_time > '2025-03-04'$$);
+SET trail.max_delivery_delay = '6 hours';
+SELECT pg_temp.try($$SELECT count(*) FROM trail.read(pg_temp.f('AWSLogs')) WHERE event_time > '2025-03-04'$$);
+SET trail.digest_lookahead = '7 days';
 -- set again, it works
 SET trail.max_delivery_delay = '3 days';
 SHOW trail.max_delivery_delay;
@@ -35,6 +39,13 @@ SET trail.max_delivery_delay = '90 minutes';
 SET trail.max_delivery_delay = 0;
 RESET trail.max_delivery_delay;
 SHOW trail.max_delivery_delay;
+-- trail.digest_lookahead takes an interval too, and refuses the rest
+SHOW trail.digest_lookahead;
+SET trail.digest_lookahead = '30 days';
+SHOW trail.digest_lookahead;
+SET trail.digest_lookahead = 'later';
+SET trail.digest_lookahead = '-1 day';
+RESET trail.digest_lookahead;
 -- the table option takes the same syntax
 CREATE SERVER regress_ct FOREIGN DATA WRAPPER trail_fdw;
 SELECT pg_temp.run(format('CREATE FOREIGN TABLE t30 (event_name text) SERVER regress_ct OPTIONS (location %L, max_delivery_delay %L)',

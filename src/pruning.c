@@ -109,6 +109,7 @@ struct TrailPrune
 	TimestampTz lo;				/* events at or after */
 	TimestampTz hi;				/* events at or before */
 	int64		delay;
+	int64		lookahead;		/* digests are read this long after hi */
 	List	   *sets;			/* of ValueSet */
 	int			read_only;		/* -1: no test, else 0 or 1 */
 	List	   *prefixes;		/* of ValueSet: LIKE 'prefix%' */
@@ -745,6 +746,7 @@ prune_create(int64 max_delivery_delay, bool folder_pruning)
 	prune->lo = DT_NOBEGIN;
 	prune->hi = DT_NOEND;
 	prune->delay = max_delivery_delay;
+	prune->lookahead = Max(max_delivery_delay, trail_digest_lookahead_usecs());
 	prune->read_only = -1;
 	prune->folder_pruning = folder_pruning;
 	return prune;
@@ -1105,6 +1107,17 @@ folder_rules_out(TrailPrune *prune, const TrailLayout *layout)
  * Can the file whose path says layout hold a row the quals accept?  Files
  * outside the CloudTrail layout always can.
  */
+/* was the file delivered later than digests are read for the window? */
+static bool
+beyond_lookahead(TrailPrune *prune, const TrailLayout *layout)
+{
+	TimestampTz last;
+
+	return prune->hi != DT_NOEND && layout->has_delivered_at &&
+		!pg_add_s64_overflow(prune->hi, prune->lookahead, &last) &&
+		layout->delivered_at > last;
+}
+
 bool
 trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout)
 {
@@ -1117,12 +1130,15 @@ trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout)
 
 	/*
 	 * A digest lists the file with the times of its oldest and newest
-	 * events: exact, however late the file was delivered.
+	 * events: exact, for files delivered up to the digest lookahead after
+	 * the window (the walk reads no later digest, so later files are left
+	 * out whether or not the walk found them).
 	 */
 	if (prune->has_time && layout->has_event_range)
 	{
 		if ((prune->lo != DT_NOBEGIN && layout->newest_event < prune->lo) ||
-			(prune->hi != DT_NOEND && layout->oldest_event > prune->hi))
+			(prune->hi != DT_NOEND && layout->oldest_event > prune->hi) ||
+			beyond_lookahead(prune, layout))
 		{
 			prune->time_by_digest++;
 			return false;
@@ -1163,9 +1179,11 @@ trail_prune_keep_file(TrailPrune *prune, const TrailLayout *layout)
  * when a digest lists it, trail_prune_wants_listed adds it back.  Digests
  * are only read when the quals bound event_time, and only those that can
  * list a file with events in the window: a digest lists files delivered
- * before it, so one delivered over a day before the window lists none
- * (the high side cannot be bounded: a late file is listed by a later
- * digest).  Aggregated summaries hold no events.  All of this trusts the
+ * before it, so one delivered over a day before the window lists none.
+ * On the high side a late file is listed by a later digest, however late:
+ * digests are read up to trail.digest_lookahead after the window (files
+ * delivered later are pruned, walked or not, so that the answer does not
+ * depend on the walk).  Aggregated summaries hold no events.  All of this trusts the
  * folders' names, as pruning by account, region and category does: with
  * folder pruning off only those aggregated and (without time quals) digest
  * folders are skipped, and files are pruned by their own names.
@@ -1196,7 +1214,17 @@ trail_prune_keep_folder(void *arg, const TrailFolder *folder)
 	/* the last delivery time the folder can hold */
 	last = folder->end - 1;
 	if (folder->kind == TRAIL_KIND_DIGEST)
-		return prune->lo == DT_NOBEGIN || last + USECS_PER_DAY >= prune->lo;
+	{
+		TimestampTz first;
+
+		if (prune->lo != DT_NOBEGIN && last + USECS_PER_DAY < prune->lo)
+			return false;
+		/* a digest lists files delivered in the hour (a day's margin) before it */
+		return prune->hi == DT_NOEND ||
+			pg_add_s64_overflow(prune->hi, prune->lookahead, &first) ||
+			pg_add_s64_overflow(first, USECS_PER_DAY, &first) ||
+			folder->start <= first;
+	}
 	if (prune->lo != DT_NOBEGIN && last + TRAIL_DELIVERY_SLACK_USECS < prune->lo)
 		return false;
 	if (prune->hi != DT_NOEND)
@@ -1231,7 +1259,8 @@ trail_prune_wants_listed(void *arg, const char *path, const TrailLayout *layout)
 		return false;
 	if (prune->has_time &&
 		((prune->lo != DT_NOBEGIN && layout->newest_event < prune->lo) ||
-		 (prune->hi != DT_NOEND && layout->oldest_event > prune->hi)))
+		 (prune->hi != DT_NOEND && layout->oldest_event > prune->hi) ||
+		 beyond_lookahead(prune, layout)))
 		return false;
 	if (prune->folder_pruning && folder_rules_out(prune, layout))
 		return false;
@@ -1269,8 +1298,9 @@ trail_prune_folder_key(TrailPrune *prune)
 	appendStringInfo(&buf, "%d %d %d", prune->impossible, prune->time_filters,
 					 prune->has_time);
 	if (prune->has_time)
-		appendStringInfo(&buf, " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT,
-						 prune->lo, prune->hi, prune->delay);
+		appendStringInfo(&buf, " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT
+						 " " INT64_FORMAT,
+						 prune->lo, prune->hi, prune->delay, prune->lookahead);
 	if (!prune->folder_pruning)
 		return buf.data;
 	foreach(lc, prune->sets)

@@ -22,18 +22,31 @@ int			trail_max_record_size = 64 * 1024;
 /* may pruning trust the account, region and category folders of files? */
 bool		trail_folder_pruning = true;
 
-/* how long after an event its file may be delivered, in microseconds */
-static int64 max_delivery_delay_usecs = INT64CONST(6) * 60 * 60 * USECS_PER_SEC;
-static char *max_delivery_delay_text = NULL;
-
 /*
- * A value of trail.max_delivery_delay that was set before the library was
- * loaded (a placeholder) and turned out not to be an interval: PostgreSQL
- * would fall back to the default with a WARNING, and queries would then
- * use 6 hours without anyone asking for it.  Such a value is kept here and
- * every scan that needs the setting raises an error instead.
+ * A setting that is an interval (trail.max_delivery_delay: how long after
+ * an event its file may be delivered; trail.digest_lookahead: how long
+ * after a window the walk reads digests for late files), in microseconds.
+ *
+ * A value set before the library was loaded (a placeholder) that turns out
+ * not to be an interval would make PostgreSQL fall back to the default with
+ * a WARNING, and queries would then use the default without anyone asking
+ * for it.  Such a value is kept in invalid_placeholder, and every scan that
+ * needs the setting raises an error instead.
  */
-static char *invalid_placeholder_delay = NULL;
+typedef struct IntervalSetting
+{
+	const char *name;
+	int64		usecs;
+	char	   *text;
+	char	   *invalid_placeholder;
+} IntervalSetting;
+
+static IntervalSetting max_delivery_delay = {
+	"trail.max_delivery_delay", INT64CONST(6) * 60 * 60 * USECS_PER_SEC
+};
+static IntervalSetting digest_lookahead = {
+	"trail.digest_lookahead", INT64CONST(7) * USECS_PER_DAY
+};
 
 /* developer settings: short reads and small inflate inputs (0: normal) */
 int			trail_debug_read_size = 0;
@@ -96,7 +109,7 @@ trail_parse_delay(const char *text, int64 *usecs)
 }
 
 static bool
-check_delivery_delay(char **newval, void **extra, GucSource source)
+check_interval(char **newval, void **extra, GucSource source)
 {
 	int64		usecs;
 	int64	   *result;
@@ -115,35 +128,72 @@ check_delivery_delay(char **newval, void **extra, GucSource source)
 }
 
 static void
-assign_delivery_delay(const char *newval, void *extra)
+assign_interval(IntervalSetting *setting, void *extra)
 {
-	max_delivery_delay_usecs = *(int64 *) extra;
+	setting->usecs = *(int64 *) extra;
 	/* a value set since the library loaded replaces a bad placeholder */
-	invalid_placeholder_delay = NULL;
+	setting->invalid_placeholder = NULL;
 }
 
-/*
- * The delivery delay in force, in microseconds.
- */
-int64
-trail_max_delivery_delay_usecs(void)
+static void
+assign_delivery_delay(const char *newval, void *extra)
 {
-	if (invalid_placeholder_delay != NULL)
+	assign_interval(&max_delivery_delay, extra);
+}
+
+static void
+assign_digest_lookahead(const char *newval, void *extra)
+{
+	assign_interval(&digest_lookahead, extra);
+}
+
+static int64
+interval_usecs(const IntervalSetting *setting)
+{
+	if (setting->invalid_placeholder != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid value for parameter \"%s\": \"%s\"",
-						"trail.max_delivery_delay", invalid_placeholder_delay),
+						setting->name, setting->invalid_placeholder),
 				 errdetail("The value must be an interval that is not negative, for example '6 hours' or '3 days'."),
 				 errhint("Set it again; it was set before the trail library was loaded.")));
-	return max_delivery_delay_usecs;
+	return setting->usecs;
+}
+
+/* the delivery delay in force, in microseconds */
+int64
+trail_max_delivery_delay_usecs(void)
+{
+	return interval_usecs(&max_delivery_delay);
+}
+
+/* how long after a window digests are read for late files, in microseconds */
+int64
+trail_digest_lookahead_usecs(void)
+{
+	return interval_usecs(&digest_lookahead);
+}
+
+/* remember the value of a placeholder that the setting just refused */
+static void
+keep_invalid_placeholder(IntervalSetting *setting, const char *placeholder)
+{
+	int64		usecs;
+
+	if (placeholder != NULL && !trail_parse_delay(placeholder, &usecs))
+		setting->invalid_placeholder = MemoryContextStrdup(TopMemoryContext,
+														   placeholder);
 }
 
 void
 _PG_init(void)
 {
 	const char *value = GetConfigOption("trail.max_delivery_delay", true, false);
-	char	   *placeholder = value ? pstrdup(value) : NULL;
-	int64		usecs;
+	char	   *delay_placeholder = value ? pstrdup(value) : NULL;
+	char	   *lookahead_placeholder;
+
+	value = GetConfigOption("trail.digest_lookahead", true, false);
+	lookahead_placeholder = value ? pstrdup(value) : NULL;
 
 	/*
 	 * Only superusers (or roles granted SET on it) raise the record size
@@ -163,12 +213,22 @@ _PG_init(void)
 	DefineCustomStringVariable("trail.max_delivery_delay",
 							   "How much later than an event its log file may be delivered.",
 							   "Pruning by event_time reads files delivered up to this long after the time window.  An interval, such as '6 hours' or '3 days'.  Foreign tables can set their own with the option max_delivery_delay.",
-							   &max_delivery_delay_text,
+							   &max_delivery_delay.text,
 							   "6h",
 							   PGC_USERSET,
 							   0,
-							   check_delivery_delay,
+							   check_interval,
 							   assign_delivery_delay,
+							   NULL);
+	DefineCustomStringVariable("trail.digest_lookahead",
+							   "How much later than a time window digests are read for files delivered late.",
+							   "A digest lists each file with its exact event range, so a file delivered later than max_delivery_delay is still found when a digest the walk reads lists it.  The walk reads digests delivered up to this long after the window (at least max_delivery_delay); a longer lookahead finds later files and reads more digests.  An interval, such as '7 days'.",
+							   &digest_lookahead.text,
+							   "7 days",
+							   PGC_USERSET,
+							   0,
+							   check_interval,
+							   assign_digest_lookahead,
 							   NULL);
 	DefineCustomBoolVariable("trail.folder_pruning",
 							 "Lets pruning skip files by their account, region and category folders.",
@@ -222,9 +282,8 @@ _PG_init(void)
 	 * A placeholder's bad value was refused just now (with a WARNING), and
 	 * the default took its place: remember the bad value.
 	 */
-	if (placeholder != NULL && !trail_parse_delay(placeholder, &usecs))
-		invalid_placeholder_delay = MemoryContextStrdup(TopMemoryContext,
-														placeholder);
+	keep_invalid_placeholder(&max_delivery_delay, delay_placeholder);
+	keep_invalid_placeholder(&digest_lookahead, lookahead_placeholder);
 
 	trail_read_scan_init();
 }

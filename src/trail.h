@@ -846,5 +846,6 @@ extern int	trail_debug_inflater;
 
 extern bool trail_parse_delay(const char *text, int64 *usecs);
 extern int64 trail_max_delivery_delay_usecs(void);
+extern int64 trail_digest_lookahead_usecs(void);
 
 #endif							/* TRAIL_H */

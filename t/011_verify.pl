@@ -384,6 +384,18 @@ unverified\|/,
 		qr/Trail Files: 0 of 9\n.*Trail Folders: \d+ walked, 1 skipped\n.*Trail Time Pruning: 8 files pruned by digest event ranges, 1 by delivery time; 0 kept by digest event ranges/s,
 		'EXPLAIN: which files digest ranges pruned and which the delivery guess');
 
+	# digests are read up to trail.digest_lookahead after the window: a file
+	# delivered later is left out, whether or not the walk skips its folder
+	for my $fp ('on', 'off')
+	{
+		is($node->safe_psql('postgres',
+				"SET trail.digest_lookahead = '1 day'; SET trail.folder_pruning = $fp; $day"),
+			'17', "a lookahead of one day leaves the file two days late out (folder pruning $fp)");
+		is($node->safe_psql('postgres',
+				"SET trail.digest_lookahead = '3 days'; SET trail.folder_pruning = $fp; $day"),
+			'18', "a lookahead of three days finds it (folder pruning $fp)");
+	}
+
 	# without the digest that lists it, the delivery guess misses it (as before)
 	unlink digest_path($l, '01') =~ s{/04/(.*)_20250304T010000Z}{/06/$1_20250306T010000Z}r or die;
 	is($node->safe_psql('postgres', $day), '17',
