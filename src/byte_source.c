@@ -661,13 +661,19 @@ give_back_buffers(Layer *layer)
 		pfree(layer->inbuf);
 }
 
-static Layer *
-push_gunzip(TrailSource *src, Layer *below)
+/*
+ * Put a gunzip layer on top of src.  It is linked in before it takes its
+ * buffers, so that the source's reset callback gives them back even when
+ * an ERROR comes before this returns.
+ */
+static void
+push_gunzip(TrailSource *src)
 {
 	Layer	   *layer = palloc0(sizeof(Layer));
 
 	layer->kind = LAYER_GUNZIP;
-	layer->below = below;
+	layer->below = src->top;
+	src->top = layer;
 	take_buffers(layer);
 	layer->in_member = false;
 #ifdef TRAIL_HAVE_ISAL
@@ -675,7 +681,7 @@ push_gunzip(TrailSource *src, Layer *below)
 	{
 		layer->fast = true;
 		isal_inflate_init(layer->isal);
-		return layer;
+		return;
 	}
 #endif
 	layer->zs.zalloc = zalloc_palloc;
@@ -692,7 +698,6 @@ push_gunzip(TrailSource *src, Layer *below)
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("could not initialize zlib: %s",
 						layer->zs.msg ? layer->zs.msg : "unknown error")));
-	return layer;
 }
 
 /*
@@ -737,7 +742,7 @@ sniff_layers(TrailSource *src, TrailError *err)
 							TRAIL_MAX_GZIP_LAYERS);
 			return false;
 		}
-		src->top = push_gunzip(src, top);
+		push_gunzip(src);
 		src->gzip_layers++;
 	}
 }

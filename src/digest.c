@@ -354,7 +354,8 @@ hash_file(const char *path, TrailSha256 *h, unsigned char out[TRAIL_SHA256_LEN],
 		time_t		mtime;
 
 		fst->known = trail_source_file_stat(src, &fst->size, &mtime);
-		fst->mtime = time_t_to_timestamptz(mtime);
+		if (fst->known)
+			fst->mtime = time_t_to_timestamptz(mtime);
 	}
 	trail_sha256_reset(h);
 	for (;;)
@@ -1300,7 +1301,9 @@ listed_files(List *files, const char *location, TrailListedTestFn test,
 			TrailLayout layout;
 
 			CHECK_FOR_INTERRUPTS();
-			if (strncmp(path, location, loclen) != 0 || path[loclen] != '/' ||
+			/* under location ("/" holds every absolute path) */
+			if (strncmp(path, location, loclen) != 0 ||
+				(path[loclen] != '/' && !(loclen == 1 && location[0] == '/')) ||
 				!trail_layout_parse(path, &layout))
 			{
 				pfree(path);

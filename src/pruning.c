@@ -1295,8 +1295,9 @@ trail_prune_folder_key(TrailPrune *prune)
 	ListCell   *lc;
 
 	initStringInfo(&buf);
-	appendStringInfo(&buf, "%d %d %d", prune->impossible, prune->time_filters,
-					 prune->has_time);
+	appendStringInfo(&buf, "%d %d %d %d", prune->impossible,
+					 prune->time_filters, prune->has_time,
+					 prune->folder_pruning);
 	if (prune->has_time)
 		appendStringInfo(&buf, " " INT64_FORMAT " " INT64_FORMAT " " INT64_FORMAT
 						 " " INT64_FORMAT,
@@ -1519,10 +1520,51 @@ member_differs(const TrailRecord *rec, const char *key, const char *s,
 	return *value != NULL && strcmp(*value, s) != 0;
 }
 
+/* the UTC day of t, as YYYY-MM-DD */
+static char *
+utc_day(TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (timestamp2tm(t, NULL, &tm, &fsec, NULL, NULL) != 0)
+		return pstrdup("?");
+	return psprintf("%04d-%02d-%02d", tm.tm_year, tm.tm_mon, tm.tm_mday);
+}
+
+/*
+ * Is the file at path in the day folder of the delivery time its name
+ * gives?  The walk skips day folders by their dates; warn when one holds a
+ * file of another day.
+ */
+static bool
+check_day_folder(TrailPrune *prune, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	TrailFolder folder;
+
+	if (!prune->folder.has_delivered_at || slash == NULL ||
+		!trail_folder_parse(pnstrdup(path, slash - path), &folder) ||
+		folder.depth != 6 || !folder.has_time)
+		return true;
+	if (prune->folder.delivered_at >= folder.start &&
+		prune->folder.delivered_at < folder.end)
+		return true;
+	prune->warned = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("CloudTrail file \"%s\" is not in the folder of its delivery day",
+					path),
+			 errdetail("Its name says it was delivered on %s (UTC), but it is in the folder of %s.  Pruning by folder skips day folders by their dates, so a query may lack rows from files it did not read.",
+					   utc_day(prune->folder.delivered_at), utc_day(folder.start)),
+			 errhint("Turn pruning by folder off with SET trail.folder_pruning = off, or with the foreign table option folder_pruning 'false'.")));
+	return false;
+}
+
 /*
  * Warn (once per scan) when a record does not belong to the folder its file
- * is in: pruning by folder may then skip files that hold rows a query asks
- * for.  While the quals prune by folder every record is checked; otherwise
+ * is in (or the file not to its day folder): pruning by folder may then
+ * skip files that hold rows a query asks for.  While the quals prune by folder every record is checked; otherwise
  * the first record of each file is (a file in the wrong folder shows at
  * once, at little cost).
  */
@@ -1540,6 +1582,9 @@ check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
 		prune->folder_path = path;
 		trail_layout_parse(path, &prune->folder);
 		prune->folder_checked = false;
+		if (prune->folder.kind != TRAIL_KIND_NONE &&
+			!check_day_folder(prune, path))
+			return;
 	}
 	if (prune->folder.kind == TRAIL_KIND_NONE)
 		return;

@@ -355,7 +355,9 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		paths = lappend(paths, cpath);
 	}
 
-	/* the FunctionScan would do the same, only slower */
+	/* the FunctionScan would do the same, only slower (when it had a path) */
+	if (paths == NIL)
+		return;
 	rel->pathlist = NIL;
 	rel->partial_pathlist = NIL;
 	foreach(lc, paths)

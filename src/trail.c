@@ -19,7 +19,7 @@ PG_MODULE_MAGIC;
 /* largest JSON value (a record, or a whole non-Records document), in kB */
 int			trail_max_record_size = 64 * 1024;
 
-/* may pruning trust the account, region and category folders of files? */
+/* may pruning trust the account, region, category and day folders of files? */
 bool		trail_folder_pruning = true;
 
 /*
@@ -231,8 +231,8 @@ _PG_init(void)
 							   assign_digest_lookahead,
 							   NULL);
 	DefineCustomBoolVariable("trail.folder_pruning",
-							 "Lets pruning skip files by their account, region and category folders.",
-							 "Pruning trusts that a file's records belong to the account, region and category of the folder the file is in, as CloudTrail delivers them.  Turn it off for trees where that may not hold.  Foreign tables can set their own with the option folder_pruning.",
+							 "Lets pruning skip files by their account, region, category and day folders.",
+							 "Pruning trusts that a file's records belong to the account, region and category of the folder the file is in, and that the file is in the folder of its delivery day, as CloudTrail delivers them.  Turn it off for trees where that may not hold.  Foreign tables can set their own with the option folder_pruning.",
 							 &trail_folder_pruning,
 							 true,
 							 PGC_USERSET,

@@ -207,6 +207,35 @@ like($stderr, qr/C0000001.json.gz" holds a record.*\n.*Record 1 has recipientAcc
 	"SET trail.folder_pruning = off; SELECT count(*) FROM trail.read('$odd/AWSLogs')");
 is($stderr, '', 'and with folder pruning off nothing is checked');
 
+# a file in another day's folder than its name's delivery day: the walk
+# skips day folders by their dates, so the scan that reads it warns
+{
+	my $misfiled = "$dir/misfiled";
+	my $f = log_file($misfiled, '111122223333', 'CloudTrail', 'us-east-1', '0915', 'D0000001',
+		record(time => '2025-03-04T09:10:00Z', name => 'Misfiled', region => 'us-east-1',
+			account => '111122223333'));
+	make_path("$misfiled/AWSLogs/111122223333/CloudTrail/us-east-1/2025/03/01");
+	rename $f, ($f =~ s{/03/04/}{/03/01/}r) or die;
+	my $q = "SELECT count(*) FROM trail.read('$misfiled/AWSLogs') WHERE event_time >= '2025-03-04'";
+	($ret, $stdout, $stderr) = $node->psql('postgres', $q);
+	is($stdout, '0', 'a time window skips the day folder the misfiled file is in');
+	($ret, $stdout, $stderr) = $node->psql('postgres',
+		"SELECT count(*) FROM trail.read('$misfiled/AWSLogs')");
+	is($stdout, '1', 'a scan of everything reads it');
+	like($stderr, qr/WARNING:  CloudTrail file ".*D0000001.json.gz" is not in the folder of its delivery day\n.*delivered on 2025-03-04 \(UTC\), but it is in the folder of 2025-03-01/,
+		'and warns that it is not in its delivery day\'s folder');
+	($ret, $stdout, $stderr) = $node->psql('postgres', "SET trail.folder_pruning = off; $q");
+	is($stdout, '1', 'with folder pruning off the time window finds it');
+	is($stderr, '', 'without a warning');
+	# one statement, two walks of the location: one trusting folders, one not
+	$node->safe_psql('postgres', qq{
+		CREATE FOREIGN TABLE misfiled_on (event_time timestamptz) SERVER s OPTIONS (location '$misfiled/AWSLogs');
+		CREATE FOREIGN TABLE misfiled_off (event_time timestamptz) SERVER s OPTIONS (location '$misfiled/AWSLogs', folder_pruning 'false');});
+	($ret, $stdout, $stderr) = $node->psql('postgres',
+		"SELECT (SELECT count(*) FROM misfiled_on WHERE event_time >= '2025-03-04'), (SELECT count(*) FROM misfiled_off WHERE event_time >= '2025-03-04')");
+	is($stdout, '0|1', 'two scans of one location in a statement walk by their own folder trust');
+}
+
 # the walk: a count(*) without time quals does not open digest folders (an
 # unreadable one is not even seen); a time window does, and skips the day
 # folders it rules out
