@@ -12,9 +12,14 @@ Writes what a trail delivers to S3, under DIR as if DIR were the bucket:
 
 Every file is one gzip member (level 6, mtime 0) holding compact JSON
 {"Records":[...]}; digests list each hour's CloudTrail/ files with the
-SHA-256 of their inflated bytes.  The same --seed always gives the same bytes.
+SHA-256 of their inflated bytes, and are signed (RSA 2048, one key pair
+per region derived from the seed; reference section 3.3).  Beside AWSLogs/:
+public-keys/<region>.json (list-public-keys output), private-keys/,
+signatures.json (the newest digest of each chain -> its signature) and
+s3-metadata.json (every digest's signature, as S3 keeps it).  The same
+--seed always gives the same bytes.
 
-  bench/gen.py --out DIR --size quick|default|demo [--seed N]
+  bench/gen.py --out DIR --size quick|default|year|year-quick|demo [--seed N]
                [--templates FILE] [--large-file PATH [--large-bytes N]]
 
 --templates FILE reads {"source":..,"record":{..}} lines and mixes re-timed,
@@ -23,7 +28,10 @@ re-identified copies of those records into the management events.
 compressed in parallel chunks but still one gzip member, in bounded memory.
 A summary is printed and written to DIR/manifest.json.
 
-Python standard library only.
+--size year is a year of an organization trail (~210k small files, hourly
+digests); year-quick the same shape, smaller.
+
+Python standard library, and cryptography for the signatures.
 """
 
 import argparse
