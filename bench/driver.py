@@ -42,6 +42,7 @@ LABELS = [  # query id, label
     ("sync_hour", "store: sync one new hour"),
     ("load_grouped", "load + write events by source, name"),
     ("large", "single large file: count(*), max(event_time)"),
+    ("verify", "verify every file (signed digests)"),
 ]
 SYSTEMS = [  # system id, label
     ("floor", "zlib floor"),
@@ -50,6 +51,8 @@ SYSTEMS = [  # system id, label
     ("trail_fdw", "trail FDW"),
     ("trail_store", "trail store"),
     ("trail_fdw_zlib", "FDW, zlib inflater"),
+    ("trail_verify", "trail.verify"),
+    ("awscli", "AWS CLI validator"),
     ("pg_jsonb", "PostgreSQL jsonb"),
     ("python", "Python gzip+json"),
     ("duckdb_1", "DuckDB 1 thread"),
@@ -506,6 +509,325 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
         self.timed_cmd("jq", "grouped", ["bash", script, "grouped", self.list, self.day], pgroups)
 
     # ------------------------------------------------------------------
+    # Log file validation (issue 8): trail.verify over the whole tree, as
+    # one statement in a fresh session, beside the AWS CLI's validator
+    # driven over the same files.
+    def corpus_root(self, logs):
+        return os.path.dirname(os.path.abspath(logs))
+
+    def load_keys(self, root):
+        """trail.load_public_keys for each region's list-public-keys file."""
+        kdir = os.path.join(root, "public-keys")
+        if not os.path.isdir(kdir):
+            return "no public-keys/ beside the tree (bench/gen.py writes it)"
+        sql = "".join("SELECT trail.load_public_keys(%s, %s);\n" % (lit(open(os.path.join(kdir, f)).read()),
+                                                                  lit(f[:-len(".json")]))
+                      for f in sorted(os.listdir(kdir)) if f.endswith(".json"))
+        rc, out, err = self.sql(sql)
+        return None if rc == 0 else (err or out)
+
+    def verify_expected(self):
+        """What trail.verify must say of the main tree: every digest and
+        every CloudTrail/ log file valid; the Insights and network-activity
+        files not_covered (no digest lists those kinds)."""
+        f = self.manifest.get("folders", {})
+        other = sum(v["files"] for k, v in f.items() if k not in ("CloudTrail", "CloudTrail-Digest"))
+        return {("digest", "valid"): f.get("CloudTrail-Digest", {}).get("files", 0),
+                ("log", "valid"): f.get("CloudTrail", {}).get("files", 0),
+                ("log", "not_covered"): other}
+
+    def verify(self):
+        rc, out, err = self.sql("SELECT to_regprocedure('trail.verify(text,timestamptz,timestamptz,jsonb)') IS NOT NULL;")
+        if rc != 0 or out.strip() != "t":
+            return self.skip("verify", "trail.verify does not exist")
+        root = self.corpus_root(self.logs)
+        err = self.load_keys(root)
+        if err:
+            return self.record("trail_verify", "verify", [], error="loading the public keys: %s" % err)
+        with open(os.path.join(root, "signatures.json")) as f:
+            sigs = f.read()
+        q = ("SELECT object, status, count(*) FROM trail.verify(%s, signatures => %s::jsonb) GROUP BY 1, 2 "
+             "ORDER BY 1, 2" % (lit(self.logs), lit(sigs)))
+
+        def parse(rows):
+            return {(o, s): int(n) for o, s, n in (r.split("\t") for r in rows or [] if r)}
+        m = self.fresh_sql("trail_verify", "verify", q, "", parse)
+        want = self.verify_expected()
+        if m.get("result") is not None:
+            m["expected"] = {"%s %s" % k: v for k, v in want.items()}
+            got = m["result"]
+            m["result"] = {"%s %s" % k: v for k, v in sorted(got.items())}
+            if got != {k: v for k, v in want.items() if v}:
+                self.verify_mismatch = "trail.verify: %s, expected %s" % (
+                    ", ".join("%s %s %d" % (o, s, n) for (o, s), n in sorted(got.items())),
+                    ", ".join("%s %s %d" % (o, s, n) for (o, s), n in sorted(want.items()) if n))
+
+    def awscli_python(self):
+        for py in (sys.executable, "/usr/bin/python3"):
+            if os.access(py, os.X_OK) and subprocess.run(
+                    [py, "-c", "import awscli.customizations.cloudtrail.validation"],
+                    capture_output=True).returncode == 0:
+                return py
+        return None
+
+    def awscli(self):
+        py = self.awscli_python()
+        if not py:
+            return self.skip("awscli", "the AWS CLI is not installed (apt-get install awscli)")
+        root = self.corpus_root(self.logs)
+        p = subprocess.run([py, "-c", "import awscli; print(awscli.__version__)"], capture_output=True, text=True)
+        self.info["awscli_version"] = p.stdout.strip()
+        argv = [py, os.path.join(BENCH, "awscli_validate.py"), "--tree", root]
+
+        def parse(out):
+            d = json.loads(out)
+            return d["seconds"], {"digest valid": d["valid_digests"], "digest invalid": d["invalid_digests"],
+                                  "log valid": d["valid_logs"], "log invalid": d["invalid_logs"]}
+        m = self.timed_cmd("awscli", "verify", argv, parse, internal=True)
+        want = self.verify_expected()
+        exp = {"digest valid": want[("digest", "valid")], "digest invalid": 0,
+               "log valid": want[("log", "valid")], "log invalid": 0}
+        if m.get("result") is not None and m["result"] != exp:
+            self.awscli_mismatch = "AWS CLI validator: %s, expected %s" % (m["result"], exp)
+
+    # ------------------------------------------------------------------
+    # Fresh sessions: each run is a new psql, the query its first statement
+    # after the settings: planning, the walk and loading trail included.
+    def fresh_sql(self, system, qid, query, setup="", parse=None, **extra):
+        times, walls, rows = [], [], None
+        n = 1
+        while len(times) < n:
+            t0 = time.perf_counter()
+            t, rows, err = self._timed_session(setup, "", query, 1)
+            walls.append(time.perf_counter() - t0)
+            if err:
+                return self.record(system, qid, times, error=err, sql=query, **extra)
+            times += t
+            if len(times) == 1:
+                n = 1 + self.repeats(t[0])
+        return self.record(system, qid, times, parse(rows) if parse else rows, sql=query,
+                           session_seconds=[round(w, 6) for w in walls], **extra)
+
+    # ------------------------------------------------------------------
+    # The year-shaped tree (issue 10, folder-level pruning).
+    YEAR_WINDOWS = [  # id, label, interval
+        ("hour", "one hour, mid-year", "1 hour"),
+        ("week", "one week, mid-year", "7 days"),
+        ("last", "the last hour of the tree", "1 hour"),
+    ]
+
+    def year_windows(self, man):
+        first = datetime.datetime.fromisoformat(man["first_day"]).replace(tzinfo=datetime.timezone.utc)
+        mid = first + datetime.timedelta(days=man["days"] // 2, hours=14)
+        last = first + datetime.timedelta(days=man["days"]) - datetime.timedelta(hours=1)
+        spans = {"1 hour": datetime.timedelta(hours=1), "7 days": datetime.timedelta(days=7)}
+        out = {}
+        for wid, label, iv in self.YEAR_WINDOWS:
+            lo = last if wid == "last" else mid
+            out[wid] = (lo, lo + spans[iv], iv, label)
+        return out
+
+    @staticmethod
+    def region_dirs(logs):
+        """AWSLogs/[o-org/]<account>/<Folder>/<region>: every log folder's regions."""
+        out = []
+        for top in sorted(os.listdir(logs)):
+            accts = [os.path.join(logs, top)]
+            if top.startswith("o-"):
+                accts = [os.path.join(logs, top, a) for a in sorted(os.listdir(os.path.join(logs, top)))]
+            for a in accts:
+                for folder in sorted(os.listdir(a)):
+                    if folder.startswith("CloudTrail") and folder != "CloudTrail-Digest":
+                        out.extend(os.path.join(a, folder, r) for r in sorted(os.listdir(os.path.join(a, folder))))
+        return out
+
+    def year_python(self, logs, lo, hi):
+        """count(*) and the grouped write events of [lo, hi), by Python:
+        gzip + json over the day folders from the day before lo to the day
+        after hi (records are at most an hour late)."""
+        lo_s, hi_s = lo.strftime("%Y-%m-%dT%H:%M:%SZ"), hi.strftime("%Y-%m-%dT%H:%M:%SZ")
+        days = []
+        d = lo - datetime.timedelta(days=1)
+        while d < hi + datetime.timedelta(days=1):
+            days.append(d.strftime("%Y/%m/%d"))
+            d += datetime.timedelta(days=1)
+        import gzip
+        n, groups, files = 0, {}, 0
+        for rd in self.region_dirs(logs):
+            for day in days:
+                dd = os.path.join(rd, day)
+                if not os.path.isdir(dd):
+                    continue
+                for f in sorted(os.listdir(dd)):
+                    if not f.endswith(".json.gz"):
+                        continue
+                    files += 1
+                    with gzip.open(os.path.join(dd, f), "rb") as fh:
+                        doc = json.loads(fh.read())
+                    for r in doc.get("Records") or ():
+                        t = r.get("eventTime") or ""
+                        if lo_s <= t < hi_s:
+                            n += 1
+                            if r.get("readOnly") is False:
+                                k = (r.get("eventSource"), r.get("eventName"))
+                                groups[k] = groups.get(k, 0) + 1
+        g = sorted([[s, e, c] for (s, e), c in groups.items()], key=lambda x: (x[0] or "", x[1] or ""))
+        return n, g, files
+
+    def week_tree(self, root, logs, lo, hi):
+        """A tree holding only the files of the day folders around [lo, hi)
+        (hard links, digests too): the same one-hour query on a tree of one
+        week, to see what the size of the tree costs."""
+        top = os.path.join(root, "week-tree-%s" % lo.strftime("%Y%m%d"))
+        done = os.path.join(top, ".complete")
+        if os.path.exists(done):
+            return os.path.join(top, "AWSLogs")
+        shutil.rmtree(top, ignore_errors=True)
+        days = set()
+        d = lo - datetime.timedelta(days=1)
+        while d < hi + datetime.timedelta(days=1):
+            days.add(d.strftime("%Y/%m/%d"))
+            d += datetime.timedelta(days=1)
+        for dirpath, dirs, files in os.walk(logs):
+            rel = os.path.relpath(dirpath, logs)
+            parts = rel.split(os.sep)
+            if len(parts) >= 3 and "/".join(parts[-3:]) in days and files:
+                dst = os.path.join(top, "AWSLogs", rel)
+                os.makedirs(dst, exist_ok=True)
+                for f in files:
+                    os.link(os.path.join(dirpath, f), os.path.join(dst, f))
+        open(done, "w").close()
+        return os.path.join(top, "AWSLogs")
+
+    def year(self):
+        if not self.a.year:
+            return self.skip("year", "no year-shaped tree (BENCH_YEAR=0)")
+        if "trail_version" not in self.info:
+            v, err = self.trail_available()
+            if not v:
+                return self.skip("year", "trail is not available")
+        root = self.a.year
+        logs = os.path.join(root, "AWSLogs")
+        with open(os.path.join(root, "manifest.json")) as f:
+            man = json.load(f)
+        self.year_manifest = man
+        wins = self.year_windows(man)
+        self.info["year_tree"] = {k: man.get(k) for k in ("size", "files", "records", "digest_files", "first_day",
+                                                          "days", "accounts", "regions", "records_per_file")}
+        self.info["year_windows"] = {w: [lo.isoformat(), hi.isoformat()] for w, (lo, hi, _, _) in wins.items()}
+        week_logs = self.week_tree(root, logs, wins["week"][0], wins["week"][1])
+        rc, out, err = self.sql(
+            "DROP SCHEMA IF EXISTS bench_year CASCADE;\nDROP SCHEMA IF EXISTS bench_week CASCADE;\n"
+            "DROP SERVER IF EXISTS bench_year_trail CASCADE;\n"
+            "CREATE SCHEMA bench_year;\nCREATE SCHEMA bench_week;\n"
+            "CREATE SERVER bench_year_trail FOREIGN DATA WRAPPER trail_fdw;\n"
+            "IMPORT FOREIGN SCHEMA trail FROM SERVER bench_year_trail INTO bench_year OPTIONS (location %s);\n"
+            "IMPORT FOREIGN SCHEMA trail FROM SERVER bench_year_trail INTO bench_week OPTIONS (location %s);\n"
+            "SELECT to_regclass('bench_year.events') IS NOT NULL AND to_regclass('bench_week.events') IS NOT NULL;"
+            % (lit(logs), lit(week_logs)))
+        if rc != 0 or out.strip().splitlines()[-1:] != ["t"]:
+            return self.record("trail_fdw", "year_setup", [], error=err or out)
+        say("year tree: %d files (%d digests) under %s" % (man["files"], man.get("digest_files", 0), logs))
+        # one untimed look at every directory and file first, so that no
+        # row pays for the OS's first reading of them
+        for top in (logs, week_logs):
+            for d, dirs, files in os.walk(top):
+                for f in files:
+                    os.stat(os.path.join(d, f))
+        pc, pg = self.parse_count, self.parse_groups
+        self.year_expected = {}
+        for wid, (lo, hi, iv, label) in wins.items():
+            t0 = time.perf_counter()
+            n, g, files = self.year_python(logs, lo, hi)
+            self.year_expected[wid] = {"count": n, "grouped": g, "files_read": files,
+                                       "seconds": round(time.perf_counter() - t0, 3)}
+            say("year %s [%s, %s): Python counts %d events (%d files read)" % (wid, lo.isoformat(), hi.isoformat(),
+                                                                              n, files))
+            X = lit(lo.strftime("%Y-%m-%d %H:%M:%S+00"))
+            where = "event_time >= %s AND event_time < %s::timestamptz + interval %s" % (X, X, lit(iv))
+            rels = [("trail_fdw", "bench_year.events"), ("trail_srf", "trail.read(%s)" % lit(logs))]
+            if wid == "hour":
+                rels.append(("trail_fdw_week", "bench_week.events"))
+            for system, rel in rels:
+                sysname = "trail_fdw" if system == "trail_fdw_week" else system
+                tree = "week" if system == "trail_fdw_week" else "year"
+                for q, sql, parse in (
+                        ("count", "SELECT count(*) FROM %s WHERE %s" % (rel, where), pc),
+                        ("grouped", "SELECT event_source, event_name, count(*) FROM %s WHERE read_only = false "
+                                    "AND %s GROUP BY 1, 2" % (rel, where), pg)):
+                    qid = "year_%s_%s%s" % (wid, q, "_weektree" if tree == "week" else "")
+                    self.fresh_sql(sysname, qid + "_fresh", sql, SERIAL, parse, window=wid, tree=tree)
+                    if tree == "year":
+                        self.timed_sql(sysname, qid + "_warm", sql, SERIAL, sql + ";", parse, window=wid, tree=tree)
+        self.sql("DROP SCHEMA bench_year CASCADE;\nDROP SCHEMA bench_week CASCADE;\n"
+                 "DROP SERVER bench_year_trail CASCADE;")
+
+    def year_problems(self):
+        out = []
+        for m in self.rows:
+            if not m["query"].startswith("year_") or m["error"] or m["result"] is None:
+                continue
+            wid, q = m["query"].split("_")[1:3]
+            want = self.year_expected.get(wid, {}).get(q)
+            m["agrees"] = m["result"] == want
+            if not m["agrees"]:
+                out.append("%s %s: %s differs from Python's %s" % (m["system"], m["query"], self.short(m["result"]),
+                                                                   self.short(want)))
+        return out
+
+    def year_report(self):
+        ms = [m for m in self.rows if m["query"].startswith("year_") and not m["error"] and m["median"] is not None]
+        if not ms:
+            return
+        man = self.year_manifest
+        print("\nyear-shaped tree (%s): %d log files, %d digests, %d records, %s + %d days; "
+              "serial; fresh: a new session per run (planning and the walk included), warm: after one run"
+              % (man["size"], man["files"], man.get("digest_files", 0), man["records"], man["first_day"],
+                 man["days"]))
+        hdr = "%-58s %-11s %9s %9s %5s %10s" % ("query", "system", "fresh s", "warm s", "runs", "events")
+        print(hdr)
+        print("-" * len(hdr))
+        sysl = {"trail_fdw": "trail FDW", "trail_srf": "trail.read"}
+        wl = {w: (label, iv) for w, label, iv in self.YEAR_WINDOWS}
+        for wid, (label, iv) in wl.items():
+            for q in ("count", "grouped"):
+                for tree in ("year", "week"):
+                    for system in ("trail_fdw", "trail_srf"):
+                        base = "year_%s_%s%s" % (wid, q, "_weektree" if tree == "week" else "")
+                        f, w = self.get(system, base + "_fresh"), self.get(system, base + "_warm")
+                        if f is None:
+                            continue
+                        fm = next(m for m in ms if m["system"] == system and m["query"] == base + "_fresh")
+                        res = fm["result"]
+                        ev = res if isinstance(res, int) else sum(x[2] for x in res or [])
+                        name = "%s: %s" % (label, "count(*)" if q == "count" else "write events by source, name")
+                        if tree == "week":
+                            name = "  same, on a tree of that week only"
+                        print("%-58s %-11s %9.3f %9s %5d %10d%s" % (
+                            name, sysl[system], f, "%.3f" % w if w is not None else "-", fm["runs"], ev,
+                            "" if fm.get("agrees", True) else "  (result differs!)"))
+
+    def year_targets(self, add):
+        if not getattr(self, "year_manifest", None):
+            add("one-hour query on the year-shaped tree within 2x of one week", None, "not measured")
+            return
+        for system, name in (("trail_fdw", "FDW"), ("trail_srf", "trail.read")):
+            for q in ("count", "grouped"):
+                h, w = self.get(system, "year_hour_%s_fresh" % q), self.get(system, "year_week_%s_fresh" % q)
+                label = "year tree, %s %s: one hour within 2x of one week" % (name, q)
+                if h is None or w is None:
+                    add(label, None, "not measured")
+                else:
+                    add(label, h <= 2 * w, "%.3f s vs %.3f s (%.2fx)" % (h, w, h / w))
+        for q in ("count", "grouped"):
+            h, w = self.get("trail_fdw", "year_hour_%s_fresh" % q), self.get("trail_fdw", "year_hour_%s_weektree_fresh" % q)
+            label = "FDW %s, one hour: year tree within 2x of a one-week tree" % q
+            if h is None or w is None:
+                add(label, None, "not measured")
+            else:
+                add(label, h <= 2 * w, "%.3f s vs %.3f s (%.2fx)" % (h, w, h / w))
+
+    # ------------------------------------------------------------------
     @staticmethod
     def proc_status(pid):
         try:
@@ -615,10 +937,14 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
         first system's); mark the rows that disagree."""
         by_q = {}
         for m in self.rows:
-            if m["error"] or m["query"] in ("load", "all_copy", "large") or m["system"] in ("floor", "fast_floor"):
+            if m["error"] or m["query"] in ("load", "all_copy", "large", "verify") or m["system"] in ("floor", "fast_floor"):
+                continue
+            if m["query"].startswith("year"):
                 continue
             by_q.setdefault(m["query"].split("_w")[0], []).append(m)
-        problems = [self.large_mismatch] if getattr(self, "large_mismatch", None) else []
+        problems = [getattr(self, x) for x in ("large_mismatch", "verify_mismatch", "awscli_mismatch")
+                    if getattr(self, x, None)]
+        problems += self.year_problems()
         for q, ms in by_q.items():
             ref = next((m for m in ms if m["system"] == "python"), None)
             if ref is None:
@@ -665,6 +991,13 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
         if lg is not None and gg is not None:
             self.rows.append({"system": "pg_jsonb", "query": "load_grouped", "times": [], "median": round(lg + gg, 6),
                               "runs": None, "result": None, "error": None, "derived": "load + grouped medians"})
+        # the floors beside the verify row: inflating the same log files
+        if self.get("trail_verify", "verify") is not None or self.get("awscli", "verify") is not None:
+            for fs in ("floor", "fast_floor"):
+                f = self.get(fs, "count")
+                if f is not None:
+                    self.rows.append({"system": fs, "query": "verify", "times": [], "median": f, "runs": None,
+                                      "result": None, "error": None, "derived": "the floor of the count(*) row"})
         sysl = dict(SYSTEMS)
         print()
         man = self.manifest
@@ -689,6 +1022,8 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
                 tref = self.get("trail_srf", "grouped") or self.get("trail_fdw", "grouped")
             if qid.startswith("grouped_w"):
                 tref = self.get("trail_fdw", "grouped_w0")
+            if qid == "verify":
+                tref = self.get("trail_verify", "verify")
             fq = "large" if qid == "large" else "count"
             floor = self.get("floor", fq)
             ffloor = self.fast_floor(fq)
@@ -713,6 +1048,7 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
             if m["error"]:
                 print("failed  %s %s: %s" % (sysl.get(m["system"], m["system"]), m["query"],
                                              m["error"].strip().splitlines()[-1] if m["error"].strip() else ""))
+        self.year_report()
         for p in problems:
             print("MISMATCH " + p)
         targets = self.targets(self.get("floor", "count"), self.fast_floor("count"))
@@ -754,10 +1090,16 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
                 add(label, None, "not measured")
             else:
                 add(label, r <= 1.1 * f, "%.2fx" % (r / f))
-        # The year-shaped tree (folder-level pruning) is measured by its own
-        # part of the benchmark, which is not here yet.
-        add("one-hour query on the year-shaped tree within 2x of one week", None,
-            "not measured by this benchmark yet")
+        self.year_targets(add)
+        v, cli = self.get("trail_verify", "verify"), self.get("awscli", "verify")
+        if v is None or not floor:
+            add("trail.verify over the tree <= 1.5x zlib floor", None, "not measured")
+        else:
+            add("trail.verify over the tree <= 1.5x zlib floor", v <= 1.5 * floor,
+                "%.2fx (%.3f s; %s floor %.2fx)" % (v / floor, v, inflater, v / ffloor if ffloor else float("nan")))
+        if v is not None and cli is not None:
+            T.append({"target": "trail.verify vs the AWS CLI validator", "status": "info",
+                      "detail": "%.1fx faster (%.3f s vs %.3f s)" % (cli / v, v, cli)})
         sf, sn, sh = (self.get("trail_store", q) for q in ("sync_first", "sync_none", "sync_hour"))
         lj = self.get("pg_jsonb", "load")
         if sf is not None and lj is not None:
@@ -789,7 +1131,9 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
         """Rows the benchmark should have measured but could not: every
         selected system but the optional peers (DuckDB, jq) that are not
         installed, and every measurement that failed."""
-        optional = {"duckdb", "jq"}
+        optional = {"duckdb", "jq", "awscli"}
+        if not self.a.year:
+            optional.add("year")        # BENCH_YEAR=0
         missing = ["%s: %s" % (s, r) for s, r in self.skipped
                    if s in only and s not in optional
                    and not (s == "fast_floor" and "its floor is the zlib floor" in r)]
@@ -833,7 +1177,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--budget", type=float, default=60, help="seconds one query may take in all its runs")
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
-    ap.add_argument("--only", default="floor,trail_srf,trail_fdw,trail_store,pg_jsonb,python,duckdb,jq,large",
+    ap.add_argument("--year", help="the year-shaped tree (the directory holding AWSLogs and manifest.json)")
+    ap.add_argument("--only", default="floor,trail_srf,trail_fdw,trail_store,pg_jsonb,python,duckdb,jq,large,"
+                    "verify,awscli,year",
                     help="comma-separated systems to run")
     ap.add_argument("--keep-jsonb", action="store_true", help="keep the bench_pg schema")
     a = ap.parse_args()
@@ -841,7 +1187,8 @@ def main():
     only = set(a.only.split(","))
     say("%d log files under %s; day window %s" % (len(b.files), a.corpus, b.day))
     try:
-        for name in ("floor", "trail_srf", "trail_fdw", "trail_store", "large", "pg_jsonb", "python", "duckdb", "jq"):
+        for name in ("floor", "trail_srf", "trail_fdw", "trail_store", "large", "verify", "awscli", "year",
+                     "pg_jsonb", "python", "duckdb", "jq"):
             if name in only:
                 getattr(b, name)()
             else:

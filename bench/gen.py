@@ -12,9 +12,14 @@ Writes what a trail delivers to S3, under DIR as if DIR were the bucket:
 
 Every file is one gzip member (level 6, mtime 0) holding compact JSON
 {"Records":[...]}; digests list each hour's CloudTrail/ files with the
-SHA-256 of their inflated bytes.  The same --seed always gives the same bytes.
+SHA-256 of their inflated bytes, and are signed (RSA 2048, one key pair
+per region derived from the seed; reference section 3.3).  Beside AWSLogs/:
+public-keys/<region>.json (list-public-keys output), private-keys/,
+signatures.json (the newest digest of each chain -> its signature) and
+s3-metadata.json (every digest's signature, as S3 keeps it).  The same
+--seed always gives the same bytes.
 
-  bench/gen.py --out DIR --size quick|default|demo [--seed N]
+  bench/gen.py --out DIR --size quick|default|year|year-quick|demo [--seed N]
                [--templates FILE] [--large-file PATH [--large-bytes N]]
 
 --templates FILE reads {"source":..,"record":{..}} lines and mixes re-timed,
@@ -23,10 +28,14 @@ re-identified copies of those records into the management events.
 compressed in parallel chunks but still one gzip member, in bounded memory.
 A summary is printed and written to DIR/manifest.json.
 
-Python standard library only.
+--size year is a year of an organization trail (~210k small files, hourly
+digests); year-quick the same shape, smaller.
+
+Python standard library, and cryptography for the signatures.
 """
 
 import argparse
+import base64
 import calendar
 import hashlib
 import json
@@ -93,6 +102,32 @@ SIZES = {
             (3, "ap-southeast-2", 0.08, 0.1),
         ],
         "insight_pairs": 12, "network_files": 40,
+    },
+    # A year of an organization trail (every account under the
+    # organization prefix): many small files, hourly signed digests.
+    "year": {
+        "start": (2025, 1, 1), "days": 365, "records": 650000, "org": True,
+        "streams": [
+            (0, "us-east-1", 0.55, 5.0),
+            (0, "eu-west-1", 0.30, 2.0),
+            (0, "us-west-2", 0.12, 0.6),
+            (1, "us-east-1", 0.30, 1.5),
+            (1, "eu-west-1", 0.12, 0.5),
+            (2, "us-east-1", 0.25, 0.8),
+            (3, "us-east-1", 0.40, 2.5),
+            (3, "eu-west-1", 0.20, 0.8),
+        ],
+        "insight_pairs": 24, "network_files": 60,
+    },
+    # the same shape, smaller: for BENCH_SIZE=quick
+    "year-quick": {
+        "start": (2025, 1, 1), "days": 365, "records": 90000, "org": True,
+        "streams": [
+            (0, "us-east-1", 0.20, 3.0),
+            (1, "eu-west-1", 0.06, 0.8),
+            (3, "us-east-1", 0.08, 1.5),
+        ],
+        "insight_pairs": 6, "network_files": 12,
     },
     "demo": {
         "start": (2025, 3, 4), "days": 2, "records": 250,
@@ -271,8 +306,9 @@ LAST = ["martin", "nguyen", "okafor", "silva", "kowalski", "dubois", "schmidt", 
 class Account:
     """Static facts about one account, reused by every record (shared dicts)."""
 
-    def __init__(self, idx, seed):
+    def __init__(self, idx, seed, all_org=False):
         acct, name, org, data_share = ACCOUNTS[idx]
+        org = org or all_org
         self.id, self.name, self.org, self.data_share = acct, name, org, data_share
         r = stable_rng(seed, "account", acct)
         self.prefix = ("AWSLogs/%s/%s" % (ORG_ID, acct)) if org else ("AWSLogs/%s" % acct)
@@ -1319,12 +1355,12 @@ def plan(cfg, seed):
 _W = {}
 
 
-def _init_worker(seed, templates_path, scripted_logins=False):
+def _init_worker(seed, templates_path, scripted_logins=False, all_org=False):
     global MGMT, MGMT_W
     MGMT = mgmt_catalog()
     MGMT_W = [e[0] for e in MGMT]
     _W["seed"] = seed
-    _W["accounts"] = [Account(i, seed) for i in range(len(ACCOUNTS))]
+    _W["accounts"] = [Account(i, seed, all_org) for i in range(len(ACCOUNTS))]
     _W["templates"] = load_templates(templates_path) if templates_path else None
     _W["scripted_logins"] = scripted_logins
 
@@ -1494,53 +1530,175 @@ def write_extras(out, cfg, seed, start, accounts):
     return meta
 
 
-def write_digests(out, cfg, seed, start, accounts, meta):
-    """Hourly digests per stream, chained; list that hour's CloudTrail/ files."""
-    days = cfg["days"]
-    end = start + days * 86400
+# --------------------------------------------------------------------------
+# Signing: one RSA 2048 key pair per region (as CloudTrail has), derived
+# from the seed so that the same seed still gives the same bytes (digests
+# carry signatures).  cryptography is imported only here: the rest of the
+# generator is the standard library.
+# --------------------------------------------------------------------------
+
+SMALL_PRIMES = [p for p in range(3, 2000, 2) if all(p % q for q in range(3, int(p ** 0.5) + 1, 2))]
+
+
+def _probable_prime(r, bits):
+    """A random prime of exactly bits bits, its top two bits set (so that
+    the product of two has 2 * bits bits); Miller-Rabin, 40 rounds."""
+    while True:
+        c = r.getrandbits(bits) | (3 << (bits - 2)) | 1
+        if any(c % p == 0 for p in SMALL_PRIMES):
+            continue
+        d, s = c - 1, 0
+        while d % 2 == 0:
+            d //= 2
+            s += 1
+        for _ in range(40):
+            x = pow(r.randrange(2, c - 2), d, c)
+            if x in (1, c - 1):
+                continue
+            for _ in range(s - 1):
+                x = pow(x, 2, c)
+                if x == c - 1:
+                    break
+            else:
+                break           # a witness: composite
+        else:
+            return c
+
+
+def signing_key(seed, region):
+    """The corpus's private key for a region (deterministic)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    r = stable_rng(seed, "rsa", region)
+    e = 65537
+    while True:
+        p, q = _probable_prime(r, 1024), _probable_prime(r, 1024)
+        phi = (p - 1) * (q - 1)
+        if p != q and math.gcd(e, phi) == 1:
+            break
+    d = pow(e, -1, phi)
+    return rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q),
+                                 rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, p * q)).private_key()
+
+
+def public_der(key):
+    """The public key as ListPublicKeys returns it: DER PKCS#1."""
+    from cryptography.hazmat.primitives import serialization
+    return key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+
+
+def signing_string(doc, raw):
+    """Reference section 3.3, exactly: LF-separated, no final newline."""
+    prev = doc["previousDigestSignature"]
+    return "%s\n%s/%s\n%s\n%s" % (doc["digestEndTime"], doc["digestS3Bucket"], doc["digestS3Object"],
+                                  hashlib.sha256(raw).hexdigest(), "null" if prev is None else prev)
+
+
+def write_keys(out, seed, regions, start, end):
+    """DIR/public-keys/<region>.json (the list-public-keys shape, for
+    trail.load_public_keys) and DIR/private-keys/<region>.pem (kept in the
+    work dir, never in git).  Returns {region: private key DER (PKCS#8)}."""
+    from cryptography.hazmat.primitives import serialization
+    ders = {}
+    for d in ("public-keys", "private-keys"):
+        os.makedirs(os.path.join(out, d), exist_ok=True)
+    for region in regions:
+        k = signing_key(seed, region)
+        pub = public_der(k)
+        doc = {"PublicKeyList": [{"Value": base64.b64encode(pub).decode(),
+                                  "ValidityStartTime": iso(start - 86400), "ValidityEndTime": iso(end + 90 * 86400),
+                                  "Fingerprint": hashlib.md5(pub).hexdigest()}]}
+        with open(os.path.join(out, "public-keys", region + ".json"), "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+        with open(os.path.join(out, "private-keys", region + ".pem"), "wb") as f:
+            f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()))
+        ders[region] = k.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+    return ders
+
+
+def _stream_digests(task):
+    """Worker: the hourly digest chain of one stream, signed.  Returns
+    (files, bytes, [(key, signature)...] oldest first)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    out, seed, si, prefix, acct_id, trail, home, region, start, end, logs, key_der = task
+    key = serialization.load_der_private_key(key_der, None)
+    pub = public_der(key)
+    fingerprint = hashlib.md5(pub).hexdigest()
+    r = stable_rng(seed, "digest", si)
+    r.hexs(32)      # drawn as before (a stand-in fingerprint), so the digest times stay as they were
+    off = r.randrange(60, 3000)
+    li = 0
+    prev = None     # (key, sha256 of inflated bytes, signature)
+    t_end = start + off
+    files = nbytes = 0
+    sigs = []
+    # hourly to the end; the last digest (after it) lists the last files
+    while t_end <= end or li < len(logs):
+        t_start = t_end - 3600
+        listed = []
+        while li < len(logs) and logs[li][1] < t_end:
+            listed.append(logs[li])
+            li += 1
+        dkey = "%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s.json.gz" % (
+            prefix, region, time.strftime("%Y/%m/%d", time.gmtime(t_end)), acct_id, region,
+            trail, home, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t_end)))
+        d = {"awsAccountId": acct_id, "digestStartTime": iso(t_start), "digestEndTime": iso(t_end),
+             "digestS3Bucket": BUCKET, "digestS3Object": dkey,
+             "digestPublicKeyFingerprint": fingerprint, "digestSignatureAlgorithm": "SHA256withRSA",
+             "newestEventTime": iso(max(m[4] for m in listed)) if listed else None,
+             "oldestEventTime": iso(min(m[3] for m in listed)) if listed else None,
+             "previousDigestS3Bucket": BUCKET if prev else None,
+             "previousDigestS3Object": prev[0] if prev else None,
+             "previousDigestHashValue": prev[1] if prev else None,
+             "previousDigestHashAlgorithm": "SHA-256" if prev else None,
+             "previousDigestSignature": prev[2] if prev else None,
+             "logFiles": [{"s3Bucket": BUCKET, "s3Object": m[0], "hashValue": m[2], "hashAlgorithm": "SHA-256",
+                           "newestEventTime": iso(m[4]), "oldestEventTime": iso(m[3])} for m in listed]}
+        raw = json.dumps(d, separators=(",", ":")).encode()
+        nbytes += write_file(out, dkey, raw)
+        files += 1
+        sig = key.sign(signing_string(d, raw).encode(), padding.PKCS1v15(), hashes.SHA256()).hex()
+        sigs.append((dkey, sig))
+        prev = (dkey, hashlib.sha256(raw).hexdigest(), sig)
+        t_end += 3600
+    return files, nbytes, sigs
+
+
+def write_digests(out, cfg, seed, start, accounts, meta, jobs):
+    """Hourly digests per stream, chained and signed; they list that hour's
+    CloudTrail/ files.  Writes the keys, DIR/signatures.json (S3 key ->
+    signature of the newest digest of each chain: trail.verify's
+    signatures) and DIR/s3-metadata.json (every digest's signature, as S3
+    keeps it in x-amz-meta-signature: what a validator reading S3 gets)."""
+    end = start + cfg["days"] * 86400
+    ders = write_keys(out, seed, sorted({s[1] for s in cfg["streams"]}), start, end)
     by_stream = {}
     for m in meta:
         if m[0] >= 0:
-            by_stream.setdefault(m[0], []).append(m)
-    files = 0
-    nbytes = 0
+            by_stream.setdefault(m[0], []).append((m[1], m[2], m[3], m[7], m[8]))
+    tasks = []
     for si, (ai, region, _, _) in enumerate(cfg["streams"]):
         acct = accounts[ai]
-        r = stable_rng(seed, "digest", si)
-        fingerprint = r.hexs(32)
-        off = r.randrange(60, 3000)
-        logs = sorted(by_stream.get(si, []), key=lambda m: m[2])
-        li = 0
-        prev = None     # (key, sha256 of inflated bytes, signature)
-        t_end = start + off
-        while t_end <= end:
-            t_start = t_end - 3600
-            listed = []
-            while li < len(logs) and logs[li][2] < t_end:
-                listed.append(logs[li])
-                li += 1
-            key = "%s/CloudTrail-Digest/%s/%s/%s_CloudTrail-Digest_%s_%s_%s_%s.json.gz" % (
-                acct.prefix, region, time.strftime("%Y/%m/%d", time.gmtime(t_end)), acct.id, region,
-                acct.trail, acct.trail_home, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t_end)))
-            d = {"awsAccountId": acct.id, "digestStartTime": iso(t_start), "digestEndTime": iso(t_end),
-                 "digestS3Bucket": BUCKET, "digestS3Object": key,
-                 "digestPublicKeyFingerprint": fingerprint, "digestSignatureAlgorithm": "SHA256withRSA",
-                 "newestEventTime": iso(max(m[8] for m in listed)) if listed else None,
-                 "oldestEventTime": iso(min(m[7] for m in listed)) if listed else None,
-                 "previousDigestS3Bucket": BUCKET if prev else None,
-                 "previousDigestS3Object": prev[0] if prev else None,
-                 "previousDigestHashValue": prev[1] if prev else None,
-                 "previousDigestHashAlgorithm": "SHA-256" if prev else None,
-                 "previousDigestSignature": prev[2] if prev else None,
-                 "logFiles": [{"s3Bucket": BUCKET, "s3Object": m[1], "hashValue": m[3], "hashAlgorithm": "SHA-256",
-                               "newestEventTime": iso(m[8]), "oldestEventTime": iso(m[7])} for m in listed]}
-            raw = json.dumps(d, separators=(",", ":")).encode()
-            nbytes += write_file(out, key, raw)
-            files += 1
-            sig = (hashlib.sha512(key.encode()).hexdigest() * 4)[:512]   # stands in for the S3 metadata signature
-            prev = (key, hashlib.sha256(raw).hexdigest(), sig)
-            t_end += 3600
-    return files, nbytes
+        tasks.append((out, seed, si, acct.prefix, acct.id, acct.trail, acct.trail_home, region, start, end,
+                      sorted(by_stream.get(si, []), key=lambda m: m[1]), ders[region]))
+    if jobs > 1 and len(tasks) > 1:
+        tasks.sort(key=lambda t: -len(t[10]))
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(_stream_digests, tasks, chunksize=1)
+    else:
+        done = [_stream_digests(t) for t in tasks]
+    heads, every = {}, {}
+    for files, nbytes, sigs in done:
+        heads[sigs[-1][0]] = sigs[-1][1]
+        every.update(sigs)
+    for name, doc in (("signatures.json", heads), ("s3-metadata.json", every)):
+        with open(os.path.join(out, name), "w") as f:
+            json.dump(dict(sorted(doc.items())), f, indent=0)
+            f.write("\n")
+    return sum(d[0] for d in done), sum(d[1] for d in done), len(heads)
 
 
 # --------------------------------------------------------------------------
@@ -1728,7 +1886,8 @@ def generator_hash():
 def generate(out, size, seed, templates, jobs):
     t0 = time.time()
     cfg = SIZES[size]
-    accounts = [Account(i, seed) for i in range(len(ACCOUNTS))]
+    all_org = cfg.get("org", False)
+    accounts = [Account(i, seed, all_org) for i in range(len(ACCOUNTS))]
     start, streams = plan(cfg, seed)
     extra_by = {}
     gap = None
@@ -1759,16 +1918,16 @@ def generate(out, size, seed, templates, jobs):
     tasks.sort(key=lambda t: -sum(f[1] + (len(f[3]) if f[3] else 0) for f in t[6]))
     meta = []
     if jobs > 1 and len(tasks) > 1:
-        with multiprocessing.get_context("fork").Pool(jobs, _init_worker, (seed, templates, size == "demo")) as pool:
+        with multiprocessing.get_context("fork").Pool(jobs, _init_worker, (seed, templates, size == "demo", all_org)) as pool:
             for m in pool.imap_unordered(_stream_day, tasks):
                 meta.extend(m)
     else:
-        _init_worker(seed, templates, size == "demo")
+        _init_worker(seed, templates, size == "demo", all_org)
         for t in tasks:
             meta.extend(_stream_day(t))
     meta.extend(write_extras(out, cfg, seed, start, accounts))
     meta.sort(key=lambda m: m[1])
-    dig_files, dig_bytes = write_digests(out, cfg, seed, start, accounts, meta)
+    dig_files, dig_bytes, chains = write_digests(out, cfg, seed, start, accounts, meta, jobs)
     secs = time.time() - t0
     folders = {}
     for m in meta:
@@ -1790,7 +1949,7 @@ def generate(out, size, seed, templates, jobs):
         "organization": ORG_ID, "regions": sorted({s[1] for s in cfg["streams"]}),
         "files": len(meta), "records": recs,
         "uncompressed_bytes": sum(m[5] for m in meta), "compressed_bytes": sum(m[6] for m in meta),
-        "digest_files": dig_files,
+        "digest_files": dig_files, "digest_chains": chains,
         "late_records": sum(m[9] for m in meta),
         "max_delivery_lag_seconds": max((m[2] - m[7]) for m in meta) if meta else 0,
         "records_per_file": {"min": sizes[0], "median": sizes[len(sizes) // 2], "p99": sizes[int(len(sizes) * 0.99)],
