@@ -1564,9 +1564,9 @@ check_day_folder(TrailPrune *prune, const char *path)
 /*
  * Warn (once per scan) when a record does not belong to the folder its file
  * is in (or the file not to its day folder): pruning by folder may then
- * skip files that hold rows a query asks for.  While the quals prune by folder every record is checked; otherwise
- * the first record of each file is (a file in the wrong folder shows at
- * once, at little cost).
+ * skip files that hold rows a query asks for.  While the quals prune by
+ * folder every record is checked; otherwise the first record of each file
+ * is (a file in the wrong folder shows at once, at little cost).
  */
 static void
 check_folder(TrailPrune *prune, const char *path, const TrailRecord *rec)
