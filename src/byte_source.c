@@ -520,6 +520,25 @@ gunzip_inflate(Layer *layer, char *buf, size_t len, TrailError *err)
 }
 
 /*
+ * Inflate into the layer's outbuf when it has nothing left: the number of
+ * bytes there to take (> 0), or 0 at the end, or -1 with err filled.
+ */
+static ssize_t
+gunzip_refill(Layer *layer, TrailError *err)
+{
+	ssize_t		n;
+
+	if (layer->out_pos < layer->out_len)
+		return layer->out_len - layer->out_pos;
+	n = gunzip_inflate(layer, layer->outbuf, TRAIL_OUTPUT_CHUNK, err);
+	if (n <= 0)
+		return n;
+	layer->out_pos = 0;
+	layer->out_len = n;
+	return n;
+}
+
+/*
  * Reads smaller than TRAIL_OUTPUT_CHUNK (the 2 bytes that look for gzip
  * inside gzip, the end of a reader's buffer) are inflated into the layer's
  * own buffer and handed out from there.  So every library call gets room
@@ -542,14 +561,9 @@ gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
 	if (layer->out_pos == layer->out_len &&
 		(len >= TRAIL_OUTPUT_CHUNK || trail_debug_read_size > 0))
 		return gunzip_inflate(layer, buf, len, err);
-	if (layer->out_pos == layer->out_len)
-	{
-		n = gunzip_inflate(layer, layer->outbuf, TRAIL_OUTPUT_CHUNK, err);
-		if (n <= 0)
-			return n;
-		layer->out_pos = 0;
-		layer->out_len = n;
-	}
+	n = gunzip_refill(layer, err);
+	if (n <= 0)
+		return n;
 	n = Min(len, layer->out_len - layer->out_pos);
 	memcpy(buf, layer->outbuf + layer->out_pos, n);
 	layer->out_pos += n;
@@ -567,14 +581,9 @@ gunzip_view(Layer *layer, const char **data, TrailError *err)
 		gunzip_report(layer, err);
 		return -1;
 	}
-	if (layer->out_pos == layer->out_len)
-	{
-		n = gunzip_inflate(layer, layer->outbuf, TRAIL_OUTPUT_CHUNK, err);
-		if (n <= 0)
-			return n;
-		layer->out_pos = 0;
-		layer->out_len = n;
-	}
+	n = gunzip_refill(layer, err);
+	if (n <= 0)
+		return n;
 	*data = layer->outbuf + layer->out_pos;
 	n = layer->out_len - layer->out_pos;
 	layer->out_pos = layer->out_len;
