@@ -141,11 +141,15 @@ SELECT d.event_time::timestamp(0)                 AS "time (UTC)",
        d.severity,
        d.rule,
        d.recipient_account_id                     AS account,
-       coalesce(pg_temp.short_arn(d.actor), '-')  AS actor,
+       coalesce(CASE WHEN (a).resource_type IS NULL THEN (a).resource_id
+                     ELSE (a).resource_type || '/' || regexp_replace((a).resource_id, '^.*/', '') END,
+                d.actor,
+                '-') AS actor,
        d.summary
   FROM (SELECT rule, severity, event_time, actor, recipient_account_id, summary FROM detections
         UNION ALL
-        SELECT rule, severity, event_time, actor, recipient_account_id, summary FROM detection_bursts) AS d
+        SELECT rule, severity, event_time, actor, recipient_account_id, summary FROM detection_bursts) AS d,
+       LATERAL (SELECT trail.arn(d.actor, lenient => true) AS a) arn
  ORDER BY d.event_time, d.rule;
 
 \echo

@@ -94,6 +94,17 @@ is($sample,
 	  . 'identity_deleted 1, lambda_code_updated 1, root_console_login 1',
 	'the rules that fire on the bundled sample');
 
+# the demo's report (the README's first command) runs to its end over the
+# sample, detections included
+{
+	my $report = -f "$root/demo/report.sql" ? "$root/demo/report.sql" : "$repo/demo/report.sql";
+	my ($rc, $out, $err) = $node->psql('postgres', undef,
+		extra_params => [ '-v', 'ON_ERROR_STOP=1', '-v', "logs=$tmp/AWSLogs", '-f', $report ]);
+	is($rc, 0, 'demo/report.sql runs over the sample without an error') or diag($err);
+	like($out, qr/cloudtrail_logging_stopped.*user\/svc-backup/,
+		'and its detections name who acted');
+}
+
 my @files = sort glob("$examples/*.sql");
 cmp_ok(scalar(@files), '>=', 30, 'at least 30 example queries');
 for my $file (@files)
