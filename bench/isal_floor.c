@@ -14,26 +14,11 @@
  *
  * Build: cc -O2 -o isal_floor isal_floor.c -lisal
  */
-#define _GNU_SOURCE
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
+#include "floor_main.h"
+
 #include <isa-l/igzip_lib.h>
 
-#define BUFSZ (256 * 1024)
-
-static unsigned char inbuf[BUFSZ];
-static unsigned char outbuf[BUFSZ];
 static struct inflate_state st;
-static unsigned long long total_out;
-static unsigned long long nfiles;
-static int	failures;
 
 static void
 member_start(void)
@@ -122,97 +107,10 @@ inflate_file(const char *path)
 	return 0;
 }
 
-static int
-has_gz_suffix(const char *name)
-{
-	size_t		len = strlen(name);
-
-	return len > 3 && strcmp(name + len - 3, ".gz") == 0;
-}
-
-static void
-walk(const char *path)
-{
-	struct stat st_;
-	DIR		   *d;
-	struct dirent *de;
-
-	if (stat(path, &st_) != 0)
-	{
-		fprintf(stderr, "isal_floor: %s: %s\n", path, strerror(errno));
-		failures++;
-		return;
-	}
-	if (!S_ISDIR(st_.st_mode))
-	{
-		if (inflate_file(path) != 0)
-			failures++;
-		return;
-	}
-	d = opendir(path);
-	if (d == NULL)
-	{
-		fprintf(stderr, "isal_floor: %s: %s\n", path, strerror(errno));
-		failures++;
-		return;
-	}
-	while ((de = readdir(d)) != NULL)
-	{
-		char	   *child;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (asprintf(&child, "%s/%s", path, de->d_name) < 0)
-			abort();
-		if (de->d_type == DT_DIR)
-			walk(child);
-		else if (has_gz_suffix(de->d_name))
-		{
-			if (inflate_file(child) != 0)
-				failures++;
-		}
-		else if (de->d_type == DT_UNKNOWN)
-			walk(child);
-		free(child);
-	}
-	closedir(d);
-}
-
 int
 main(int argc, char **argv)
 {
-	struct timespec t0,
-				t1;
-	int			i;
-
+	floor_name = "isal_floor";
 	isal_inflate_init(&st);
-	if (argc < 2)
-	{
-		fprintf(stderr, "usage: isal_floor FILE|DIR...  |  isal_floor -0 < NUL-separated list\n");
-		return 2;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (argc == 2 && strcmp(argv[1], "-0") == 0)
-	{
-		char	   *line = NULL;
-		size_t		cap = 0;
-		ssize_t		len;
-
-		while ((len = getdelim(&line, &cap, '\0', stdin)) > 0)
-		{
-			if (line[len - 1] == '\0')
-				len--;
-			line[len] = '\0';
-			if (len > 0 && inflate_file(line) != 0)
-				failures++;
-		}
-		free(line);
-	}
-	else
-		for (i = 1; i < argc; i++)
-			walk(argv[i]);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("inflated_bytes=%llu files=%llu seconds=%.6f\n", total_out, nfiles,
-		   (double) (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
-	return failures ? 1 : 0;
+	return floor_run(argc, argv);
 }
