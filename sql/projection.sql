@@ -34,6 +34,41 @@ FROM (SELECT record_index, event_name, user_arn, request_parameters
 JOIN (SELECT t FROM trail.read(pg_temp.f('shapes/records.json')) t) b
   ON a.record_index = (b.t).record_index;
 
+-- the whole row in FROM is the CustomScan's too: it is the row a plain
+-- function call gives, for every record of the fixtures and the corpus
+-- sample, in a target list, a qual, a join and a LATERAL call
+SET client_min_messages = warning;
+SELECT loc,
+       (SELECT count(*) FROM (
+          SELECT t::text FROM trail.read(pg_temp.f(loc)) t
+          EXCEPT ALL SELECT r::text FROM (SELECT trail.read(pg_temp.f(loc)) r) s) d) AS missing,
+       (SELECT count(*) FROM (
+          SELECT r::text FROM (SELECT trail.read(pg_temp.f(loc)) r) s
+          EXCEPT ALL SELECT t::text FROM trail.read(pg_temp.f(loc)) t) d) AS extra,
+       (SELECT count(*) FROM trail.read(pg_temp.f(loc)) t) AS rows
+FROM (VALUES ('AWSLogs'), ('records'), ('shapes'), ('edge')) v(loc)
+ORDER BY loc;
+RESET client_min_messages;
+SELECT count(*) AS named_rows, count(DISTINCT row_to_json(t)::text) AS distinct_json
+FROM trail.read(pg_temp.f('shapes/records.json')) t
+WHERE t IS DISTINCT FROM NULL AND (t).event_name IS NOT NULL;
+SELECT t.event_name, (t).record_index = t.record_index AS same_row
+FROM trail.read(pg_temp.f('shapes/records.json')) t
+ORDER BY t.record_index LIMIT 3;
+SELECT count(*) AS joined
+FROM trail.read(pg_temp.f('shapes/records.json')) a
+JOIN trail.read(pg_temp.f('shapes/records.json')) b ON a::text = b::text;
+SELECT d.n, (p).event_name, (p).request_parameters
+FROM (VALUES (1, '{"eventVersion":"1.08","eventName":"A","requestParameters":{"k":1}}'),
+             (2, '{"eventVersion":"1.08","eventName":"B"}')) d(n, doc),
+     LATERAL trail.parse(d.doc) p
+ORDER BY d.n;
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT d.n, p FROM (VALUES (1, '{}'), (2, '[]')) d(n, doc), LATERAL trail.parse(d.doc) p;
+-- WITH ORDINALITY is left to a FunctionScan
+EXPLAIN (VERBOSE, COSTS OFF)
+SELECT t FROM trail.read('/nonexistent') WITH ORDINALITY t;
+
 -- in a SELECT list the function builds every column
 SELECT (trail.parse('{"eventVersion":"1.0","eventName":"X"}')).event_name;
 

@@ -26,9 +26,14 @@
  * row's run opens only the files that can hold its rows.  The clauses stay
  * in the plan's quals.
  *
+ * A whole-row reference (count(t), row_to_json(t), trail.resources(t))
+ * is one more scan column: every column is built, and the row is formed
+ * from them in the scan, as ExecEvalWholeRowVar forms it from a foreign
+ * table's slot.
+ *
  * What is left to a FunctionScan (and then builds every column and reads
- * every file): a whole-row reference, WITH ORDINALITY, ROWS FROM with
- * several functions, and calls in a SELECT list.
+ * every file): WITH ORDINALITY, ROWS FROM with several functions, and calls
+ * in a SELECT list.
  *
  * The hook must be in place before the first query of a session is
  * planned, when nothing may have loaded the library yet, so the readers
@@ -49,6 +54,7 @@
 #include "catalog/pg_proc.h"
 #include "commands/explain.h"
 #include "executor/executor.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/extensible.h"
@@ -92,7 +98,8 @@ enum
 {
 	PRIVATE_KIND,				/* Integer: ReaderKind */
 	PRIVATE_FUNCID,				/* Integer: the function's OID */
-	PRIVATE_COLUMNS,			/* IntList: TrailColumnId of each scan column */
+	PRIVATE_COLUMNS,			/* IntList: TrailColumnId of each scan column,
+								 * or READ_WHOLE_ROW */
 	PRIVATE_FILTERS				/* List: pruning.c's filters (plans only) */
 };
 
@@ -102,6 +109,9 @@ enum
  * their bytes saves only the rest.
  */
 #define TRAIL_READ_BYTES_SHARE 0.7
+
+/* a scan column that holds the whole row (always the last one) */
+#define READ_WHOLE_ROW (-1)
 
 typedef struct ReadScanState
 {
@@ -113,6 +123,8 @@ typedef struct ReadScanState
 	List	   *value_states;	/* the filters' values */
 	int			noutputs;
 	TrailOutput *outputs;
+	int			whole_row_at;	/* scan column of the whole row, or -1 */
+	TupleDesc	row_desc;		/* the function's row type, for it */
 
 	/* one run: from the first row to the end or the next rescan */
 	MemoryContext run_cxt;
@@ -209,13 +221,14 @@ reader_kind(Oid funcid)
 /*
  * The columns a scan of rel builds: those of its target list, of its own
  * quals and of the join clauses it enforces (extra), as TrailColumnIds in
- * attribute order.  False for a whole-row reference (left to the
- * FunctionScan).
+ * attribute order.  A whole-row reference needs all natts columns of the
+ * row type, and then READ_WHOLE_ROW.  False for a system column.
  */
 static bool
-scan_columns(RelOptInfo *rel, List *extra, List **columns)
+scan_columns(RelOptInfo *rel, List *extra, int natts, List **columns)
 {
 	Bitmapset  *attrs = NULL;
+	bool		whole_row = false;
 	ListCell   *lc;
 	int			x;
 
@@ -232,10 +245,22 @@ scan_columns(RelOptInfo *rel, List *extra, List **columns)
 	{
 		AttrNumber	attno = x + FirstLowInvalidHeapAttributeNumber;
 
-		if (attno <= 0 || attno > TRAIL_NCOLUMNS)
+		if (attno == InvalidAttrNumber)
+		{
+			whole_row = true;
+			continue;
+		}
+		if (attno < 0 || attno > natts || attno > TRAIL_NCOLUMNS)
 			return false;
 		/* column i of trail.event (of any version) is attribute i + 1 */
 		*columns = lappend_int(*columns, attno - 1);
+	}
+	if (whole_row)
+	{
+		*columns = NIL;
+		for (x = 0; x < natts && x < TRAIL_NCOLUMNS; x++)
+			*columns = lappend_int(*columns, x);
+		*columns = lappend_int(*columns, READ_WHOLE_ROW);
 	}
 	return true;
 }
@@ -282,6 +307,8 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	Path	   *fpath;
 	Cost		run;
 	ListCell   *lc;
+	TupleDesc	rowdesc;
+	int			natts;
 	int			kind;
 	int			x;
 
@@ -302,8 +329,11 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		return;
 
 	/* the columns the target list and the quals use */
-	if (!scan_columns(rel, NIL, &columns))
-		return;					/* the whole row: left to the FunctionScan */
+	rowdesc = lookup_rowtype_tupdesc(fexpr->funcresulttype, -1);
+	natts = rowdesc->natts;
+	ReleaseTupleDesc(rowdesc);
+	if (!scan_columns(rel, NIL, natts, &columns))
+		return;
 
 	/* the quals, for pruning: column i of trail.event is attribute i + 1 */
 	for (x = 0; x < TRAIL_NCOLUMNS; x++)
@@ -330,7 +360,7 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		if (!bms_is_empty(outer))
 		{
 			ppi = get_baserel_parampathinfo(root, rel, outer);
-			if (!scan_columns(rel, ppi->ppi_clauses, &path_columns))
+			if (!scan_columns(rel, ppi->ppi_clauses, natts, &path_columns))
 				continue;
 		}
 
@@ -382,13 +412,25 @@ plan_read_path(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path,
 	ListCell   *lc;
 	int			x;
 
-	/* the scan tuple: the columns used, as Vars of the function's relation */
+	/*
+	 * The scan tuple: the columns used, as Vars of the function's relation,
+	 * and the whole row as the whole-row Var setrefs.c will look for.
+	 */
 	foreach(lc, columns)
 	{
 		int			column = lfirst_int(lc);
-		Form_pg_attribute attr = TupleDescAttr(tupdesc, column);
-		Var		   *var = makeVar(rel->relid, column + 1, attr->atttypid,
-								  attr->atttypmod, attr->attcollation, 0);
+		Var		   *var;
+
+		if (column == READ_WHOLE_ROW)
+			var = makeVar(rel->relid, InvalidAttrNumber, fexpr->funcresulttype,
+						  -1, InvalidOid, 0);
+		else
+		{
+			Form_pg_attribute attr = TupleDescAttr(tupdesc, column);
+
+			var = makeVar(rel->relid, column + 1, attr->atttypid,
+						  attr->atttypmod, attr->attcollation, 0);
+		}
 
 		scan_tlist = lappend(scan_tlist,
 							 makeTargetEntry((Expr *) var,
@@ -475,11 +517,19 @@ begin_read(CustomScanState *node, EState *estate, int eflags)
 
 	state->noutputs = list_length(columns);
 	state->outputs = palloc0(sizeof(TrailOutput) * Max(state->noutputs, 1));
+	state->whole_row_at = -1;
 	foreach(lc, columns)
 	{
 		state->outputs[i].column = lfirst_int(lc);
 		state->outputs[i].typid = TupleDescAttr(tupdesc, i)->atttypid;
 		state->outputs[i].typmod = TupleDescAttr(tupdesc, i)->atttypmod;
+		if (state->outputs[i].column == READ_WHOLE_ROW)
+		{
+			/* the decoder leaves it NULL; read_next forms it */
+			state->outputs[i].column = TRAIL_OUTPUT_NONE;
+			state->whole_row_at = i;
+			state->row_desc = lookup_rowtype_tupdesc_copy(state->outputs[i].typid, -1);
+		}
 		i++;
 	}
 
@@ -634,6 +684,23 @@ finish_scan(ReadScanState *state)
 	state->scan = NULL;
 }
 
+/*
+ * The whole row, formed from the columns before it (all of the row type's,
+ * in order) in the per-tuple memory ExecScan resets for every row.
+ */
+static void
+form_whole_row(ReadScanState *state, TupleTableSlot *slot)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	HeapTuple	tuple;
+
+	tuple = heap_form_tuple(state->row_desc, slot->tts_values, slot->tts_isnull);
+	slot->tts_values[state->whole_row_at] = HeapTupleGetDatum(tuple);
+	slot->tts_isnull[state->whole_row_at] = false;
+	MemoryContextSwitchTo(old);
+}
+
 static TupleTableSlot *
 read_next(ScanState *ss)
 {
@@ -646,7 +713,11 @@ read_next(ScanState *ss)
 	if (state->scan == NULL)
 		return slot;
 	if (trail_scan_next(state->scan, slot->tts_values, slot->tts_isnull))
+	{
+		if (state->whole_row_at >= 0)
+			form_whole_row(state, slot);
 		ExecStoreVirtualTuple(slot);
+	}
 	else
 		finish_scan(state);
 	return slot;
