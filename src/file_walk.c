@@ -17,6 +17,16 @@
  * names) before it is opened: what it rules out is not listed at all, so
  * that the cost of a walk follows what a query can need, not the tree.
  *
+ * Listings are kept across statements (trail.listing_cache_size): a
+ * directory whose modification and change times are what they were when it
+ * was listed holds the same entries, since adding, removing or renaming an
+ * entry changes them.  Only listings of directories last changed at least
+ * LISTING_SETTLED_SECS before they were read are kept, so that a change in
+ * the same tick of a coarse file system clock, or a little behind ours, is
+ * never missed (git's "racy" rule); the folders a sync is writing to are
+ * read again each time.  The parent's stat() of a subdirectory (which the
+ * walk makes anyway) is the check, so a kept listing costs no system call.
+ *
  * Problems (a directory that cannot be opened, a loop, a location that is
  * not there) are not raised here: they are returned as a list of
  * TrailWalkProblem, and the caller's policy (scan.c) raises or counts them.
@@ -26,9 +36,17 @@
 #include "trail.h"
 
 #include <sys/stat.h>
+#include <time.h>
 
 #include "miscadmin.h"
 #include "storage/fd.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+
+/* how long before it is read a directory must have last changed to be kept */
+#define LISTING_SETTLED_SECS 2
+
+int			trail_listing_cache_size = 16 * 1024;	/* kB */
 
 typedef struct Ancestor
 {
@@ -98,39 +116,150 @@ compare_entries(const void *a, const void *b)
 	return strcmp(((const Entry *) a)->name, ((const Entry *) b)->name);
 }
 
-/* what a walk carries down */
-typedef struct Walk
+/* a kept listing: the directory's sorted entries, and its times then */
+typedef struct ListingKey
 {
-	int			flags;
-	TrailFolderTestFn test;
-	void	   *arg;
-	TrailWalkStats *stats;
-	List	  **problems;
-} Walk;
+	dev_t		dev;
+	ino_t		ino;
+} ListingKey;
 
-static List *
-walk_directory(const char *dirpath, Walk *w, Ancestor *ancestors,
-			   List *files)
+typedef struct Listing
 {
-	int			flags = w->flags;
-	List	  **problems = w->problems;
+	ListingKey	key;			/* hash key: must be first */
+	struct timespec mtime;
+	struct timespec ctime;
+	int			nentries;
+	Entry	   *entries;
+} Listing;
+
+static HTAB *listings;
+static MemoryContext listings_cxt;
+static Size listings_bytes;
+
+static bool
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * Forget every kept listing when they have outgrown the setting.  Only
+ * called before a walk starts: a walk reads the entries of kept listings
+ * in place.
+ */
+static void
+trim_listings(void)
+{
+	if (listings != NULL && trail_listing_cache_size > 0 &&
+		listings_bytes <= (Size) trail_listing_cache_size * 1024)
+		return;
+	if (listings_cxt != NULL)
+		MemoryContextDelete(listings_cxt);
+	listings_cxt = NULL;
+	listings = NULL;
+	listings_bytes = 0;
+	if (trail_listing_cache_size == 0)
+		return;
+	listings_cxt = AllocSetContextCreate(TopMemoryContext,
+										 "trail directory listings",
+										 ALLOCSET_DEFAULT_SIZES);
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(ListingKey);
+		ctl.entrysize = sizeof(Listing);
+		ctl.hcxt = listings_cxt;
+		listings = hash_create("trail directory listings", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+}
+
+/* the kept listing of the directory st describes, if it still holds */
+static Listing *
+kept_listing(const struct stat *st)
+{
+	ListingKey	key;
+	Listing    *l;
+
+	if (listings == NULL)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.dev = st->st_dev;
+	key.ino = st->st_ino;
+	l = hash_search(listings, &key, HASH_FIND, NULL);
+	if (l == NULL || !same_time(&l->mtime, &st->st_mtim) ||
+		!same_time(&l->ctime, &st->st_ctim))
+		return NULL;
+	return l;
+}
+
+/*
+ * Keep a listing just read, when the directory had settled before
+ * started (the time its reading began).
+ */
+static void
+keep_listing(const struct stat *st, time_t started,
+			 const Entry *entries, int nentries)
+{
+	ListingKey	key;
+	Listing    *l;
+	Size		names = 0;
+	char	   *blob;
+	int			i;
+
+	if (listings == NULL ||
+		st->st_mtim.tv_sec > started - LISTING_SETTLED_SECS ||
+		st->st_ctim.tv_sec > started - LISTING_SETTLED_SECS)
+		return;
+	for (i = 0; i < nentries; i++)
+		names += strlen(entries[i].name) + 1;
+
+	memset(&key, 0, sizeof(key));
+	key.dev = st->st_dev;
+	key.ino = st->st_ino;
+	/* a stale listing it replaces stays counted until the next trim */
+	l = hash_search(listings, &key, HASH_ENTER, NULL);
+	l->mtime = st->st_mtim;
+	l->ctime = st->st_ctim;
+	l->nentries = nentries;
+	l->entries = MemoryContextAlloc(listings_cxt,
+									Max(nentries, 1) * sizeof(Entry));
+	blob = MemoryContextAlloc(listings_cxt, Max(names, 1));
+	for (i = 0; i < nentries; i++)
+	{
+		size_t		len = strlen(entries[i].name) + 1;
+
+		memcpy(blob, entries[i].name, len);
+		l->entries[i].name = blob;
+		l->entries[i].type = entries[i].type;
+		blob += len;
+	}
+	listings_bytes += sizeof(Listing) + nentries * sizeof(Entry) + names;
+}
+
+/*
+ * Read a directory's entries (not the hidden ones), sorted.  False on an
+ * error (a problem is added).
+ */
+static bool
+read_listing(const char *dirpath, const struct stat *st, Entry **entriesp,
+			 int *nentriesp, List **problems)
+{
 	DIR		   *dir;
 	struct dirent *de;
 	Entry	   *entries;
 	int			nentries = 0;
 	int			maxentries = 64;
-	int			i;
-
-	CHECK_FOR_INTERRUPTS();
+	time_t		started = time(NULL);
+	bool		ok = true;
 
 	dir = AllocateDir(dirpath);
 	if (dir == NULL)
 	{
 		file_problem(problems, dirpath, "could not open directory", errno,
 					 false);
-		return files;
+		return false;
 	}
-	w->stats->folders_walked++;
 	entries = palloc(maxentries * sizeof(Entry));
 	/* readdir() itself, not ReadDir(): a read error is returned, not raised */
 	errno = 0;
@@ -149,10 +278,53 @@ walk_directory(const char *dirpath, Walk *w, Ancestor *ancestors,
 		errno = 0;
 	}
 	if (errno != 0)
+	{
 		file_problem(problems, dirpath, "could not read directory", errno,
 					 false);
+		ok = false;
+	}
 	FreeDir(dir);
 	qsort(entries, nentries, sizeof(Entry), compare_entries);
+	if (ok)
+		keep_listing(st, started, entries, nentries);
+	*entriesp = entries;
+	*nentriesp = nentries;
+	return true;
+}
+
+/* what a walk carries down */
+typedef struct Walk
+{
+	int			flags;
+	TrailFolderTestFn test;
+	void	   *arg;
+	TrailWalkStats *stats;
+	List	  **problems;
+} Walk;
+
+static List *
+walk_directory(const char *dirpath, const struct stat *dirst, Walk *w,
+			   Ancestor *ancestors, List *files)
+{
+	int			flags = w->flags;
+	List	  **problems = w->problems;
+	Listing    *kept;
+	Entry	   *entries;
+	int			nentries;
+	int			i;
+
+	CHECK_FOR_INTERRUPTS();
+
+	kept = kept_listing(dirst);
+	if (kept != NULL)
+	{
+		entries = kept->entries;
+		nentries = kept->nentries;
+		w->stats->folders_kept++;
+	}
+	else if (!read_listing(dirpath, dirst, &entries, &nentries, problems))
+		return files;
+	w->stats->folders_walked++;
 
 	for (i = 0; i < nentries; i++)
 	{
@@ -207,7 +379,7 @@ walk_directory(const char *dirpath, Walk *w, Ancestor *ancestors,
 			self.dev = st.st_dev;
 			self.ino = st.st_ino;
 			self.up = ancestors;
-			files = walk_directory(path, w, &self, files);
+			files = walk_directory(path, &st, w, &self, files);
 		}
 		else if (S_ISREG(st.st_mode))
 			files = add_file(files, flags, path, (int64) st.st_size);
@@ -249,6 +421,7 @@ trail_walk_folders(const char *location, int flags, TrailFolderTestFn test,
 	Walk		w;
 
 	memset(stats, 0, sizeof(TrailWalkStats));
+	trim_listings();
 	w.flags = flags;
 	w.test = test;
 	w.arg = arg;
@@ -271,12 +444,16 @@ trail_walk_folders(const char *location, int flags, TrailFolderTestFn test,
 	if (S_ISDIR(st.st_mode))
 	{
 		Ancestor	self;
+		List	   *files;
 
 		*is_directory = true;
 		self.dev = st.st_dev;
 		self.ino = st.st_ino;
 		self.up = NULL;
-		return walk_directory(path, &w, &self, NIL);
+		files = walk_directory(path, &st, &w, &self, NIL);
+		elog(DEBUG1, "trail: walked %d directories under \"%s\", %d of them from kept listings",
+			 stats->folders_walked, path, stats->folders_kept);
+		return files;
 	}
 
 	if (!S_ISREG(st.st_mode))

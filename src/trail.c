@@ -239,6 +239,17 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomIntVariable("trail.listing_cache_size",
+							"Memory each session may keep directory listings in, across statements.",
+							"A walk lists a directory again only when its modification or change time differs from when it was listed, or when it had changed less than two seconds before then.  0 lists every directory every time.",
+							&trail_listing_cache_size,
+							16 * 1024,
+							0,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
 	/*
 	 * Hidden developer settings, for tests that must cross every refill
 	 * path of the readers with tiny reads (t/002_robustness.pl).

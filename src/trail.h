@@ -529,6 +529,7 @@ typedef bool (*TrailFolderTestFn) (void *arg, const TrailFolder *folder);
 typedef struct TrailWalkStats
 {
 	int			folders_walked;	/* directories listed */
+	int			folders_kept;	/* of them: listings kept from before */
 	int			folders_skipped;	/* directories the folder test ruled out */
 	int			late_files;		/* files added from digests (trail_digest_index) */
 } TrailWalkStats;
@@ -832,6 +833,7 @@ extern char *trail_describe_verified(const TrailVerifiedCounts *counts);
  */
 extern int	trail_max_record_size;
 extern bool trail_folder_pruning;
+extern int	trail_listing_cache_size;	/* file_walk.c */
 extern int	trail_debug_read_size;
 extern int	trail_debug_inflate_chunk;
 

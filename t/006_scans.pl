@@ -7,7 +7,10 @@
 #   - pruning by folder trusts folders, and says so when a record
 #     contradicts its folder; trail.folder_pruning = off reads it;
 #   - the walk does not open the folders the quals rule out, nor digest
-#     folders without time quals.
+#     folders without time quals;
+#   - listings kept across statements are used only while the directory's
+#     times say it has not changed: every change is seen by the next
+#     statement.
 use strict;
 use warnings;
 
@@ -281,5 +284,81 @@ like($node->safe_psql('postgres',
 	qr/Trail Files: 1 of 1\n.*Trail Folders: \d+ walked, 2 skipped\n/,
 	'EXPLAIN: the day folders before and after the window are skipped');
 
+# ---------------------------------------------------------------------------
+# Listings kept across statements (by each session), while the directory's
+# times say it has not changed.  One session runs the statements, and
+# psql's \! changes the tree between them.
+{
+	my $k = "$dir/kept";
+	my $spare = "$dir/kept-spare";
+	my $mk = sub {
+		my ($root, $h) = @_;
+		return log_file($root, '111122223333', 'CloudTrail', 'eu-west-1', sprintf('%02d00', $h), "k$h",
+			record(time => sprintf('2025-03-04T%02d:10:00Z', $h), name => "Kept$h",
+				region => 'eu-west-1', account => '111122223333'));
+	};
+	my @files = map { $mk->($k, $_) } 1 .. 3;
+	# files to move in later, from a tree of their own
+	my @later = map { $mk->($spare, $_) } 4 .. 5;
+	my $day = "$k/AWSLogs/111122223333/CloudTrail/eu-west-1/2025/03/04";
+	my $old = time() - 3600;
+	my @dirs = ($k);
+	for my $part (split m{/}, 'AWSLogs/111122223333/CloudTrail/eu-west-1/2025/03/04')
+	{
+		push @dirs, "$dirs[-1]/$part";
+	}
+	# a tree that settled an hour ago; its change times are now, so wait
+	# until they have settled too
+	utime($old, $old, @dirs) or die $!;
+	sleep 3;
+
+	my $n = @dirs;
+	my $hidden = (split m{/}, $later[1])[-1];
+	# each step: a change to the tree (or none), then a count; the count it
+	# must give, how many listings it must keep, and what it shows
+	my @steps = (
+		[ '', 3, 0, 'the first walk lists every folder' ],
+		[ '', 3, $n, 'the second keeps them all' ],
+		[ "mv $later[0] $day/", 4, $n - 1, 'a file moved in: its folder is listed again' ],
+		[ '', 4, $n - 1, 'a folder that had just changed is not kept' ],
+		[ "touch -m -d \@$old $day && sleep 3", 4, $n - 1, 'once settled, it is listed and kept' ],
+		[ '', 4, $n, 'and then kept' ],
+		[ "mv $later[1] $day/ && touch -m -d \@$old $day", 5, $n - 1,
+			'a file moved in with the modification time set back: the change time tells' ],
+		[ "rm $day/$hidden", 4, $n - 1, 'a removed file is gone' ],
+		[ "mv $files[0] $day/.hidden.json.gz", 3, $n - 1, 'a file renamed to a hidden name is gone' ],
+		[ "touch $day", 3, $n - 1, 'a touched folder is listed again ...' ],
+		[ '', 3, $n - 1, '... and again, while its change is that recent' ],
+		[ 'sleep 3', 3, $n - 1, 'settled, it is listed once more' ],
+		[ '', 3, $n, 'and kept' ],
+		[ 'SET trail.listing_cache_size = 0', 3, 0, 'trail.listing_cache_size = 0: every folder is listed' ],
+		[ 'RESET trail.listing_cache_size', 3, 0, 'setting it again starts afresh' ],
+		[ '', 3, $n, 'and keeps them again' ]);
+	my $script = "SET client_min_messages = debug1;\n";
+	for my $step (@steps)
+	{
+		my $change = $step->[0];
+		$script .= $change =~ /^(SET|RESET) / ? "$change;\n" : "\\! $change\n" if $change ne '';
+		$script .= "SELECT count(*) FROM trail.read('$k');\n";
+	}
+	# unreadable after it was kept: reported, not served from memory
+	$script .= "\\! chmod 000 $day\nSELECT count(*) FROM trail.read('$k');\n";
+	my ($ret, $out, $err) = $node->psql('postgres', $script);
+	chmod 0755, $day or die $!;
+
+	my @counts = split /\n/, $out;
+	my @kept;
+	while ($err =~ /walked (\d+) directories under "\Q$k\E", (\d+) of them from kept listings/g)
+	{
+		push @kept, $2;
+	}
+	for my $i (0 .. $#steps)
+	{
+		is($counts[$i] . ' rows, ' . ($kept[$i] // 'no walk') . ' kept',
+			"$steps[$i][1] rows, $steps[$i][2] kept", "kept listings: $steps[$i][3]");
+	}
+	like($err, qr/could not open directory ".*2025\/03\/04": Permission denied/,
+		'kept listings: a folder made unreadable after it was kept is reported');
+}
 $node->stop;
 done_testing();
