@@ -204,6 +204,7 @@ keep_listing(const struct stat *st, time_t started,
 	ListingKey	key;
 	Listing    *l;
 	Size		names = 0;
+	Entry	   *copy;
 	char	   *blob;
 	int			i;
 
@@ -214,26 +215,27 @@ keep_listing(const struct stat *st, time_t started,
 	for (i = 0; i < nentries; i++)
 		names += strlen(entries[i].name) + 1;
 
-	memset(&key, 0, sizeof(key));
-	key.dev = st->st_dev;
-	key.ino = st->st_ino;
-	/* a stale listing it replaces stays counted until the next trim */
-	l = hash_search(listings, &key, HASH_ENTER, NULL);
-	l->mtime = st->st_mtim;
-	l->ctime = st->st_ctim;
-	l->nentries = nentries;
-	l->entries = MemoryContextAlloc(listings_cxt,
-									Max(nentries, 1) * sizeof(Entry));
+	copy = MemoryContextAlloc(listings_cxt, Max(nentries, 1) * sizeof(Entry));
 	blob = MemoryContextAlloc(listings_cxt, Max(names, 1));
 	for (i = 0; i < nentries; i++)
 	{
 		size_t		len = strlen(entries[i].name) + 1;
 
 		memcpy(blob, entries[i].name, len);
-		l->entries[i].name = blob;
-		l->entries[i].type = entries[i].type;
+		copy[i].name = blob;
+		copy[i].type = entries[i].type;
 		blob += len;
 	}
+
+	/* a stale listing it replaces stays counted until the next trim */
+	memset(&key, 0, sizeof(key));
+	key.dev = st->st_dev;
+	key.ino = st->st_ino;
+	l = hash_search(listings, &key, HASH_ENTER, NULL);
+	l->mtime = st->st_mtim;
+	l->ctime = st->st_ctim;
+	l->nentries = nentries;
+	l->entries = copy;
 	listings_bytes += sizeof(Listing) + nentries * sizeof(Entry) + names;
 }
 

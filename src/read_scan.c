@@ -222,7 +222,8 @@ reader_kind(Oid funcid)
  * The columns a scan of rel builds: those of its target list, of its own
  * quals and of the join clauses it enforces (extra), as TrailColumnIds in
  * attribute order.  A whole-row reference needs all natts columns of the
- * row type, and then READ_WHOLE_ROW.  False for a system column.
+ * row type, and then READ_WHOLE_ROW.  False for a system column (or a
+ * row type this build does not know all of).
  */
 static bool
 scan_columns(RelOptInfo *rel, List *extra, int natts, List **columns)
@@ -257,8 +258,10 @@ scan_columns(RelOptInfo *rel, List *extra, int natts, List **columns)
 	}
 	if (whole_row)
 	{
+		if (natts > TRAIL_NCOLUMNS)
+			return false;
 		*columns = NIL;
-		for (x = 0; x < natts && x < TRAIL_NCOLUMNS; x++)
+		for (x = 0; x < natts; x++)
 			*columns = lappend_int(*columns, x);
 		*columns = lappend_int(*columns, READ_WHOLE_ROW);
 	}
