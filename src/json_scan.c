@@ -41,6 +41,9 @@ is_ws(char c)
 static pg_attribute_always_inline const char *
 skip_ws(const char *p, const char *end)
 {
+	/* CloudTrail writes no whitespace between tokens: test that first */
+	if (likely(p < end && (unsigned char) *p > ' '))
+		return p;
 	while (p < end && is_ws(*p))
 		p++;
 	return p;
@@ -401,6 +404,17 @@ value:
 	p = skip_ws(p, end);
 	if (p >= end)
 		goto out_of_bytes;
+	/* most values are strings: test for one before the switch */
+	if (likely(*p == '"'))
+	{
+		bool		escaped = false;
+
+		p = scan_string(p + 1, end, scan, &escaped);
+		if (p == NULL)
+			goto null_result;
+		vtype = TRAIL_JSON_STRING;
+		goto after_value;
+	}
 	switch (*p)
 	{
 		case '{':
@@ -433,16 +447,6 @@ value:
 				goto after_value;
 			}
 			goto value;
-		case '"':
-			{
-				bool		escaped = false;
-
-				p = scan_string(p + 1, end, scan, &escaped);
-			}
-			if (p == NULL)
-				goto null_result;
-			vtype = TRAIL_JSON_STRING;
-			goto after_value;
 		case '-':
 		case '0':
 		case '1':
