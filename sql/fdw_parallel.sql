@@ -38,6 +38,21 @@ WHERE line LIKE '%Trail Files:%' OR line LIKE '%Trail Records%';
 -- a pruned parallel scan
 SELECT count(*) FROM audit.events WHERE event_time >= '2025-03-04 23:00';
 
+-- workers prune by the event ranges of the digests the leader's walk read
+-- (they do not walk): together the processes read the files a serial scan
+-- reads, and find the same rows.  The file delivered at 09:20 holds events
+-- up to 09:17:48, its digest says: its delivery time alone would keep it.
+SELECT (SELECT sum(m[1]::int) FROM regexp_matches(line, '(?:leader|worker \d+) (\d+)', 'g') AS m) AS files_read_in_parallel,
+       line ~ 'worker 1' AS two_workers
+FROM pg_temp.explain($$SELECT count(*) FROM audit.events WHERE event_time >= '2025-03-04 09:18:00+00'$$, true) AS line
+WHERE line LIKE '%Trail Files Read%';
+SELECT line FROM pg_temp.explain($$SELECT count(*) FROM audit.events WHERE event_time >= '2025-03-04 09:18:00+00'$$) AS line
+WHERE line LIKE '%Gather%' OR line LIKE '%Trail Files:%' OR line LIKE '%Trail Time Pruning%';
+SELECT count(*) AS parallel_rows FROM audit.events WHERE event_time >= '2025-03-04 09:18:00+00';
+SET max_parallel_workers_per_gather = 0;
+SELECT count(*) AS serial_rows FROM audit.events WHERE event_time >= '2025-03-04 09:18:00+00';
+SET max_parallel_workers_per_gather = 2;
+
 -- a rescan under Gather prunes with the values of each execution: files
 -- by account, records by name (a stale file list once gave 1,0,1,0,0)
 CREATE TEMP TABLE probes (g int, account text, name text);

@@ -92,15 +92,28 @@ typedef struct TrailShared
 
 	/*
 	 * Then pg_atomic_uint64 files_taken[nparticipants] (the files each
-	 * process read, for EXPLAIN ANALYZE), uint32 offsets[nfiles] and the
-	 * NUL-terminated paths.
+	 * process read, for EXPLAIN ANALYZE), SharedRange ranges[nfiles],
+	 * uint32 offsets[nfiles] and the NUL-terminated paths.
 	 */
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 } TrailShared;
 
+/*
+ * The event range a digest the leader's walk read gives a file, so that
+ * workers prune by it without walking (and reading digests) themselves.
+ */
+typedef struct SharedRange
+{
+	TimestampTz oldest;
+	TimestampTz newest;
+	bool		has_range;
+} SharedRange;
+
 #define SHARED_TAKEN(shared) ((pg_atomic_uint64 *) (shared)->data)
+#define SHARED_RANGES(shared) \
+	((SharedRange *) ((shared)->data + sizeof(pg_atomic_uint64) * (shared)->nparticipants))
 #define SHARED_OFFSETS(shared) \
-	((uint32 *) ((shared)->data + sizeof(pg_atomic_uint64) * (shared)->nparticipants))
+	((uint32 *) (SHARED_RANGES(shared) + (shared)->nfiles))
 
 /* The state of one scan (node->fdw_state) */
 typedef struct TrailExecState
@@ -551,6 +564,7 @@ shared_next_file(void *arg)
 {
 	TrailExecState *state = (TrailExecState *) arg;
 	TrailShared *shared = state->shared;
+	const SharedRange *ranges = SHARED_RANGES(shared);
 	const uint32 *offsets = SHARED_OFFSETS(shared);
 
 	for (;;)
@@ -563,7 +577,9 @@ shared_next_file(void *arg)
 			return NULL;
 		path = shared->data + offsets[i];
 		trail_layout_parse(path, &layout);
-		trail_digest_event_range(path, &layout);
+		layout.has_event_range = ranges[i].has_range;
+		layout.oldest_event = ranges[i].oldest;
+		layout.newest_event = ranges[i].newest;
 		if (trail_prune_keep_file(state->prune, &layout))
 		{
 			pg_atomic_fetch_add_u64(&SHARED_TAKEN(shared)[state->participant], 1);
@@ -579,15 +595,11 @@ start_scan(TrailExecState *state)
 
 	if (state->shared != NULL && IsParallelWorker())
 	{
-		/* a worker: the files come from the leader, the values are ours */
-		bool		is_directory;
-
+		/*
+		 * A worker: the files and their digests' event ranges come from the
+		 * leader's walk, the quals' values are ours.
+		 */
 		old = MemoryContextSwitchTo(state->run_cxt);
-		/* the walk indexes the digests: their event ranges prune the files */
-		(void) trail_walk_cached(state->opts.location, walk_flags(&state->opts),
-								 walk_prune(state), &is_directory,
-								 trail_report_create(TRAIL_ON_ERROR_SKIP),
-								 NULL);
 		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
 		state->report = trail_report_create(state->opts.on_error);
 		state->single_file = state->shared->single_file;
@@ -766,6 +778,7 @@ shared_size(int nparticipants, List *files)
 	ListCell   *lc;
 
 	size = add_size(size, mul_size(nparticipants, sizeof(pg_atomic_uint64)));
+	size = add_size(size, mul_size(list_length(files), sizeof(SharedRange)));
 	size = add_size(size, mul_size(list_length(files), sizeof(uint32)));
 	foreach(lc, files)
 		size = add_size(size, strlen((char *) lfirst(lc)) + 1);
@@ -793,6 +806,7 @@ trailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 	MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
 	bool		single_file;
 	List	   *files = all_files(state, &single_file);
+	SharedRange *ranges;
 	uint32	   *offsets;
 	uint32		pos;
 	ListCell   *lc;
@@ -810,13 +824,20 @@ trailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 	pg_atomic_init_u64(&shared->files_skipped, 0);
 	for (i = 0; i < shared->nparticipants; i++)
 		pg_atomic_init_u64(&SHARED_TAKEN(shared)[i], 0);
+	ranges = SHARED_RANGES(shared);
 	offsets = SHARED_OFFSETS(shared);
 	pos = (char *) (offsets + shared->nfiles) - shared->data;
 	i = 0;
 	foreach(lc, files)
 	{
 		const char *path = (const char *) lfirst(lc);
+		TrailLayout layout;
 
+		/* the ranges the digests this statement's walk read give */
+		trail_digest_event_range(path, &layout);
+		ranges[i].has_range = layout.has_event_range;
+		ranges[i].oldest = layout.oldest_event;
+		ranges[i].newest = layout.newest_event;
 		offsets[i++] = pos;
 		strcpy(shared->data + pos, path);
 		pos += strlen(path) + 1;
