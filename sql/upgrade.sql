@@ -24,6 +24,13 @@ SELECT pg_temp.run(format('CREATE VIEW up.read_view AS SELECT event_name, event_
 CREATE VIEW up.writes_by_name AS
 SELECT event_name, count(*) AS n FROM up.write_events GROUP BY 1;
 SELECT * FROM up.writes_by_name ORDER BY 1;
+-- a whole row of 1.0's trail.event, formed by the CustomScan, is the row a
+-- plain call gives
+SELECT pg_temp.run(format('CREATE VIEW up.read_rows AS SELECT t FROM trail.read(%L) t',
+                          pg_temp.f('AWSLogs')));
+SELECT count(*) AS rows, count(*) FILTER (WHERE NOT EXISTS (
+         SELECT 1 FROM (SELECT trail.read(pg_temp.f('AWSLogs')) r) s WHERE s.r::text = v.t::text)) AS unmatched
+FROM up.read_rows v;
 
 ALTER EXTENSION trail UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'trail';
@@ -31,6 +38,9 @@ SELECT extversion FROM pg_extension WHERE extname = 'trail';
 -- the dependent objects still work
 SELECT * FROM up.writes_by_name ORDER BY 1;
 SELECT count(*) FROM up.read_view;
+SELECT count(*) AS rows, count(*) FILTER (WHERE NOT EXISTS (
+         SELECT 1 FROM (SELECT trail.read(pg_temp.f('AWSLogs')) r) s WHERE s.r::text = v.t::text)) AS unmatched
+FROM up.read_rows v;
 
 -- and the updated extension holds what a new one does
 SELECT object AS only_in_new FROM fresh
