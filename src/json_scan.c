@@ -15,8 +15,10 @@
  * jsonb cannot hold) are reported as flags, so that the caller still knows
  * where the value ends and can skip just that record.
  *
- * Strings are scanned 16 bytes at a time with SSE2 where the compiler
- * offers it; CloudTrail records are mostly string bytes.
+ * Strings are scanned with SSE2 where the compiler offers it; CloudTrail
+ * records are mostly string bytes.  One scan keeps a 64-byte block's mask
+ * of the bytes that can end or interrupt a string, so the many short
+ * strings of a record cost a shift and a count each (find_special_cached).
  *
  *-------------------------------------------------------------------------
  */
