@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -84,6 +85,7 @@ class Bench:
         self.rows = []          # measurement dicts
         self.skipped = []       # (system, reason)
         self.info = {}
+        self.pairs = {}         # (system, query, reference) -> median ratio of the pairs
         self.psql = a.psql
         with open(a.manifest) as f:
             self.manifest = json.load(f)
@@ -230,16 +232,20 @@ class Bench:
             out.append([s or None, n or None, int(c)])
         return sorted(out, key=lambda x: (x[0] or "", x[1] or ""))
 
-    def trail_queries(self, system, rel, setup="", warmup=""):
+    def trail_query_texts(self):
+        """The table's queries, each with %s for the relation."""
         D, N = lit(self.day + " 00:00:00+00"), lit(self.day_next + " 00:00:00+00")
+        return {"count": "SELECT count(*) FROM %s",
+                "grouped": "SELECT event_source, event_name, count(*) FROM %s WHERE read_only = false GROUP BY 1, 2",
+                "all_rows": "SELECT count(t) FROM %s t",
+                "all_copy": "COPY (SELECT * FROM %s) TO '/dev/null'",
+                "day": "SELECT count(*) FROM %%s WHERE event_time >= %s AND event_time < %s" % (D, N)}
+
+    def trail_queries(self, system, rel, setup="", warmup=""):
         pc, pg = self.parse_count, self.parse_groups
-        self.timed_sql(system, "count", "SELECT count(*) FROM %s" % rel, setup, warmup, pc)
-        self.timed_sql(system, "grouped", "SELECT event_source, event_name, count(*) FROM %s "
-                       "WHERE read_only = false GROUP BY 1, 2" % rel, setup, warmup, pg)
-        self.timed_sql(system, "all_rows", "SELECT count(t) FROM %s t" % rel, setup, warmup, pc)
-        self.timed_sql(system, "all_copy", "COPY (SELECT * FROM %s) TO '/dev/null'" % rel, setup, warmup)
-        self.timed_sql(system, "day", "SELECT count(*) FROM %s WHERE event_time >= %s AND event_time < %s"
-                       % (rel, D, N), setup, warmup, pc)
+        parse = {"count": pc, "grouped": pg, "all_rows": pc, "all_copy": None, "day": pc}
+        for q, text in self.trail_query_texts().items():
+            self.timed_sql(system, q, text % rel, setup, warmup, parse[q])
 
     def trail_srf(self):
         v, err = self.trail_available()
@@ -280,6 +286,115 @@ class Bench:
             plan = out if rc == 0 else err
             self.timed_sql("trail_fdw", "grouped_w%d" % w, q, setup, warm, self.parse_groups,
                            workers_launched=launched, plan=plan)
+
+    # ------------------------------------------------------------------
+    # A target compares two measurements.  Taken minutes apart, their ratio
+    # moves with the machine's speed (a shared machine drifts by 10% and
+    # more between runs of the same code), so the two sides of each target
+    # are also run in turn, A B A B, in one warmed session, and the target
+    # is judged on the median of the ratios pair by pair; the ratio of the
+    # medians is printed beside it.  A floor runs from psql (\!), writing its
+    # seconds to a file, so that the session's caches stay warm.
+    PAIRED_FLOOR = (("count", True), ("grouped", True), ("all_rows", False), ("all_copy", False))
+
+    def pairs_for(self, seconds):
+        """How many pairs fit the budget when one pair takes seconds (the
+        round not counted is on top)."""
+        if seconds <= 0:
+            return self.a.repeat
+        return max(1, min(self.a.repeat, int(self.a.budget / seconds)))
+
+    def paired_session(self, setup, warmup, steps, n):
+        """Run steps (SQL queries, or ("floor", exe) commands) in turn n times
+        in one session, after one round not counted (the first run of a
+        query in a session lists the tree and reads cold files); returns one
+        list of seconds per step, or None."""
+        script = [setup or "", warmup or "", "\\timing on"]
+        outs = []
+        for k, st in enumerate(steps):
+            if isinstance(st, tuple):
+                out = os.path.join(self.tmp, "paired-%d.txt" % k)
+                open(out, "w").close()
+                outs.append(out)
+        for i in range(n + 1):
+            k = 0
+            for st in steps:
+                if isinstance(st, tuple):
+                    script.append("\\! %s -0 < %s >> %s" % (shlex.quote(st[1]), shlex.quote(self.list0),
+                                                              shlex.quote(outs[k])))
+                    k += 1
+                else:
+                    script.append(st.rstrip().rstrip(";") + ";")
+        rc, out, err = self.sql("\n".join(script) + "\n")
+        if rc != 0:
+            say("paired: failed: %s" % (err or out).strip().splitlines()[-1:])
+            return None
+        nsql = sum(1 for st in steps if not isinstance(st, tuple))
+        # the first round is not counted
+        sql_times = [float(m) / 1000.0 for m in re.findall(r"^Time: ([0-9.]+) ms", out, re.M)][nsql:]
+        floor_times = []
+        for o in outs:
+            with open(o) as fh:
+                floor_times.append([float(x) for x in re.findall(r"seconds=([0-9.]+)", fh.read())][1:])
+        result, isql, ifloor = [], 0, 0
+        for st in steps:
+            if isinstance(st, tuple):
+                result.append(floor_times[ifloor])
+                ifloor += 1
+            else:
+                result.append(sql_times[isql::nsql])
+                isql += 1
+        if any(len(r) != n for r in result):
+            say("paired: expected %d runs of each step, got %s" % (n, [len(r) for r in result]))
+            return None
+        return result
+
+    def paired(self):
+        """The targets' pairs: the FDW and trail.read against the floors, and
+        trail.read against the FDW."""
+        have_fdw = self.get("trail_fdw", "count") is not None
+        have_srf = self.get("trail_srf", "count") is not None
+        if not have_fdw and not have_srf:
+            return
+        zf = self.a.floor if self.get("floor", "count") is not None else None
+        ff = self.a.fast_floor if self.get("fast_floor", "count") is not None else None
+        queries = self.trail_query_texts()
+        fwarm = "SELECT 1 FROM bench.events LIMIT 1;"
+        for q, fast in self.PAIRED_FLOOR:
+            for sysid, rel in (("trail_fdw", "bench.events"), ("trail_srf", "trail.read(%s)" % lit(self.logs))):
+                if self.get(sysid, q) is None or zf is None or (sysid == "trail_srf" and q in ("count", "grouped")):
+                    continue
+                steps = [("floor", zf)] + ([("floor", ff)] if fast and ff else []) + [queries[q] % rel]
+                cost = self.get(sysid, q) + self.get("floor", "count") + \
+                    (self.get("fast_floor", "count") if fast and ff else 0)
+                n = self.pairs_for(cost)
+                warm = fwarm if sysid == "trail_fdw" else "SELECT count(*) FROM trail.read(%s);" % lit(self.small_file)
+                r = self.paired_session(SERIAL, warm, steps, n)
+                if r is None:
+                    continue
+                self.add_pairs(sysid, q, "floor", r[-1], r[0])
+                if fast and ff:
+                    self.add_pairs(sysid, q, "fast_floor", r[-1], r[1])
+        if not (have_fdw and have_srf):
+            return
+        for q in self.TABLE_QUERIES:
+            a, b = self.get("trail_srf", q), self.get("trail_fdw", q)
+            if a is None or b is None:
+                continue
+            steps = [queries[q] % ("trail.read(%s)" % lit(self.logs)), queries[q] % "bench.events"]
+            n = self.pairs_for(a + b)
+            r = self.paired_session(SERIAL, fwarm, steps, n)
+            if r is None:
+                continue
+            self.add_pairs("trail_srf", q, "trail_fdw", r[0], r[1])
+
+    def add_pairs(self, system, query, ref, times, ref_times):
+        ratios = [a / b for a, b in zip(times, ref_times)]
+        self.pairs[(system, query, ref)] = {"ratio": median(ratios), "ratios": [round(x, 4) for x in ratios],
+                                            "times": [round(x, 6) for x in times],
+                                            "reference_times": [round(x, 6) for x in ref_times]}
+        say("paired %-10s %-10s against %-10s median %.2fx over %d pairs (%.2fx-%.2fx)"
+            % (system, query, ref, median(ratios), len(ratios), min(ratios), max(ratios)))
 
     # ------------------------------------------------------------------
     PG_VIEW = """
@@ -1064,32 +1179,28 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
 
         def add(target, ok, detail):
             T.append({"target": target, "status": "n/a" if ok is None else ("PASS" if ok else "FAIL"), "detail": detail})
+        def ratio(target, sysid, q, ref, a, b, limit):
+            """Judged on the median of the pairs' ratios when they were run
+            (paired), else on the ratio of the medians."""
+            if a is None or not b:
+                return add(target, None, "not measured")
+            rm = a / b
+            p = self.pairs.get((sysid, q, ref), {}).get("ratio")
+            if p is None:
+                return add(target, rm <= limit, "%.2fx" % rm)
+            add(target, p <= limit, "%.2fx paired (%.2fx of the medians)" % (p, rm))
         inflater = (self.info.get("trail_inflater") or "the fast inflater").split()[0]
         for q, name in (("count", "count(*)"), ("grouped", "write events by source, name")):
             c = self.get("trail_fdw", q)
-            if c is None or not floor:
-                add("FDW %s <= 0.8x zlib floor" % name, None, "not measured")
-            else:
-                add("FDW %s <= 0.8x zlib floor" % name, c <= 0.8 * floor, "%.2fx" % (c / floor))
-            if c is None or not ffloor:
-                add("FDW %s <= 1.3x %s floor" % (name, inflater), None, "not measured")
-            else:
-                add("FDW %s <= 1.3x %s floor" % (name, inflater), c <= 1.3 * ffloor, "%.2fx" % (c / ffloor))
+            ratio("FDW %s <= 0.8x zlib floor" % name, "trail_fdw", q, "floor", c, floor, 0.8)
+            ratio("FDW %s <= 1.3x %s floor" % (name, inflater), "trail_fdw", q, "fast_floor", c, ffloor, 1.3)
         for sysid, name in (("trail_srf", "trail.read"), ("trail_fdw", "FDW")):
             for q, what in (("all_rows", "count(t)"), ("all_copy", "COPY")):
-                a = self.get(sysid, q)
-                if a is None or not floor:
-                    add("%s every column (%s) <= 2.5x zlib floor" % (name, what), None, "not measured")
-                else:
-                    add("%s every column (%s) <= 2.5x zlib floor" % (name, what), a <= 2.5 * floor,
-                        "%.2fx" % (a / floor))
+                ratio("%s every column (%s) <= 2.5x zlib floor" % (name, what), sysid, q, "floor",
+                      self.get(sysid, q), floor, 2.5)
         for q in self.TABLE_QUERIES:
-            r, f = self.get("trail_srf", q), self.get("trail_fdw", q)
-            label = "trail.read within 1.1x of the FDW: %s" % dict(LABELS)[q]
-            if r is None or f is None:
-                add(label, None, "not measured")
-            else:
-                add(label, r <= 1.1 * f, "%.2fx" % (r / f))
+            ratio("trail.read within 1.1x of the FDW: %s" % dict(LABELS)[q], "trail_srf", q, "trail_fdw",
+                  self.get("trail_srf", q), self.get("trail_fdw", q), 1.1)
         self.year_targets(add)
         v, cli = self.get("trail_verify", "verify"), self.get("awscli", "verify")
         if v is None or not floor:
@@ -1154,6 +1265,7 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
                "log_files": len(self.files), "environment": env, "info": self.info,
                "measurements": self.rows,
                "skipped": [{"system": s, "reason": r} for s, r in self.skipped],
+               "pairs": [dict(system=k[0], query=k[1], reference=k[2], **v) for k, v in self.pairs.items()],
                "mismatches": problems, "targets": targets}
         with open(path, "w") as f:
             json.dump(doc, f, indent=1, default=str)
@@ -1182,6 +1294,8 @@ def main():
                     "verify,awscli,year",
                     help="comma-separated systems to run")
     ap.add_argument("--keep-jsonb", action="store_true", help="keep the bench_pg schema")
+    ap.add_argument("--no-paired", dest="paired", action="store_false",
+                    help="judge the targets on the ratio of the medians only (no A B A B pairs)")
     a = ap.parse_args()
     b = Bench(a)
     only = set(a.only.split(","))
@@ -1193,6 +1307,8 @@ def main():
                 getattr(b, name)()
             else:
                 b.skip(name, "not selected (BENCH_ONLY)")
+        if a.paired:
+            b.paired()
         problems, targets = b.report()
         b.save(problems, targets)
         missing = b.required_missing(only | ({"fast_floor"} if "floor" in only else set()))
