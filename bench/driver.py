@@ -85,7 +85,7 @@ class Bench:
         self.rows = []          # measurement dicts
         self.skipped = []       # (system, reason)
         self.info = {}
-        self.pairs = {}         # (system, query, reference) -> median ratio of the pairs
+        self.pairs = {}         # (system, query, reference) -> the pairs' ratios and times
         self.psql = a.psql
         with open(a.manifest) as f:
             self.manifest = json.load(f)
@@ -1179,6 +1179,7 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
 
         def add(target, ok, detail):
             T.append({"target": target, "status": "n/a" if ok is None else ("PASS" if ok else "FAIL"), "detail": detail})
+
         def ratio(target, sysid, q, ref, a, b, limit):
             """Judged on the median of the pairs' ratios when they were run
             (paired), else on the ratio of the medians."""
