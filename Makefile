@@ -4,7 +4,7 @@
 
 MODULE_big = trail
 EXTENSION = trail
-DATA = sql/trail--1.0.sql sql/trail--1.0--1.1.sql
+DATA = sql/trail--1.0.sql sql/trail--1.0--1.1.sql sql/trail--1.1--1.2.sql
 PGFILEDESC = "trail - query AWS CloudTrail log files with SQL"
 
 OBJS = \

@@ -11,6 +11,11 @@ FROM pg_depend
 WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
   AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'trail');
 SELECT extversion FROM pg_extension WHERE extname = 'trail';
+-- 1.2: trail.sync's files-manifest join is never a nested loop
+CREATE TEMP VIEW sync_settings AS
+SELECT proconfig FROM pg_proc
+WHERE oid = to_regprocedure('trail.sync_begin(regclass,text,integer,text,boolean,boolean,boolean)');
+SELECT * FROM sync_settings;
 
 DROP EXTENSION trail CASCADE;
 CREATE EXTENSION trail VERSION '1.0';
@@ -34,6 +39,7 @@ FROM up.read_rows v;
 
 ALTER EXTENSION trail UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'trail';
+SELECT * FROM sync_settings;
 
 -- the dependent objects still work
 SELECT * FROM up.writes_by_name ORDER BY 1;
@@ -60,3 +66,11 @@ ORDER BY 1;
 
 DROP SCHEMA up CASCADE;
 DROP SERVER regress_up;
+
+-- from 1.1, the version before
+DROP EXTENSION trail CASCADE;
+CREATE EXTENSION trail VERSION '1.1';
+SELECT * FROM sync_settings;
+ALTER EXTENSION trail UPDATE;
+SELECT extversion FROM pg_extension WHERE extname = 'trail';
+SELECT * FROM sync_settings;

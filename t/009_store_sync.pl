@@ -4,7 +4,10 @@
 #     the rest: the store holds every event once, as many as were written;
 #   - when two syncs of one store run at the same time, the second one
 #     gives up at once with a clear message (or waits, with wait => true),
-#     and every file is loaded once.
+#     and every file is loaded once;
+#   - a sync with nothing new joins the files with the manifest in one pass
+#     even when the manifest's statistics say it is empty (a nested loop
+#     would read the manifest once for each file).
 use strict;
 use warnings;
 
@@ -158,5 +161,30 @@ is(store_state('s.conc'), "$written|$written|$written|300|$written",
 $node->psql('postgres', "CALL trail.sync('s.conc', '$dir/nowhere')");
 ($rc, $stdout, $stderr) = $node->psql('postgres', "CALL trail.sync('s.conc', '$tree/AWSLogs')");
 is($rc, 0, 'a sync after a failed one is not locked out');
+
+# ---------------------------------------------------------------------------
+# Stale manifest statistics, as after a new store's first sync before
+# autovacuum analyzes the manifest again (ANALYZE's counts outlive the
+# rollback): the plan of the files-manifest join, from auto_explain
+
+$node->safe_psql('postgres',
+	'BEGIN; DELETE FROM trail.synced_file; ANALYZE trail.synced_file; ROLLBACK');
+is( $node->safe_psql(
+		'postgres', "SELECT reltuples FROM pg_class WHERE oid = 'trail.synced_file'::regclass"),
+	'0',
+	'the manifest\'s statistics say it is empty');
+my $log_offset = -s $node->logfile;
+($rc, $stdout, $stderr) = $node->psql('postgres',
+	"LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; "
+	  . "SET auto_explain.log_nested_statements = on; "
+	  . "CALL trail.sync('s.conc', '$tree/AWSLogs')");
+is($rc, 0, 'a sync with stale manifest statistics runs');
+like($stderr, qr/nothing new for "s\.conc"/, 'and finds nothing new');
+# a log message's later lines start with a tab
+my ($plan) = grep { /Query Text: WITH f AS/ && /synced_file m/ }
+  split /\n(?=\S)/, slurp_file($node->logfile, $log_offset);
+ok(defined $plan, 'auto_explain logged the plan of the files-manifest join');
+unlike($plan // '', qr/Nested Loop/, 'which is no nested loop');
+like($plan // '', qr/(Hash|Merge) (Right |Left )?(Anti )?Join/, 'but a hash or merge join');
 
 done_testing();
