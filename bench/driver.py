@@ -252,9 +252,8 @@ class Bench:
         if not v:
             return self.skip("trail_srf", "trail is not available (%s); run make install" % err.strip())
         self.info["trail_version"] = v
-        rel = "trail.read(%s)" % lit(self.logs)
-        warm = "SELECT count(*) FROM trail.read(%s);" % lit(self.small_file)
-        self.trail_queries("trail_srf", rel, warmup=warm)
+        rel = self.relation("trail_srf")
+        self.trail_queries("trail_srf", rel, warmup=self.warmup("trail_srf"))
 
     def trail_fdw(self):
         rc, out, err = self.sql("SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwname = 'trail_fdw';")
@@ -267,9 +266,9 @@ class Bench:
             "SELECT to_regclass('bench.events') IS NOT NULL;" % lit(self.logs))
         if rc != 0 or out.strip().splitlines()[-1:] != ["t"]:
             return self.skip("trail_fdw", "IMPORT FOREIGN SCHEMA did not give bench.events: %s" % (err or out).strip())
-        warm = "SELECT 1 FROM bench.events LIMIT 1;"
+        warm = self.warmup("trail_fdw")
         # one process, like every other row; parallelism is measured apart
-        self.trail_queries("trail_fdw", "bench.events", setup=SERIAL, warmup=warm)
+        self.trail_queries("trail_fdw", self.relation("trail_fdw"), setup=SERIAL, warmup=warm)
         q = "SELECT event_source, event_name, count(*) FROM bench.events WHERE read_only = false GROUP BY 1, 2"
         # before and after: the same build inflating with zlib
         # (trail.debug_inflater, a developer setting for superusers)
@@ -295,7 +294,20 @@ class Bench:
     # is judged on the median of the ratios pair by pair; the ratio of the
     # medians is printed beside it.  A floor runs from psql (\!), writing its
     # seconds to a file, so that the session's caches stay warm.
-    PAIRED_FLOOR = (("count", True), ("grouped", True), ("all_rows", False), ("all_copy", False))
+    # the floors each (system, query) of a target is compared with
+    FLOOR_PAIRS = {("trail_fdw", "count"): ("floor", "fast_floor"),
+                   ("trail_fdw", "grouped"): ("floor", "fast_floor"),
+                   ("trail_fdw", "all_rows"): ("floor",), ("trail_srf", "all_rows"): ("floor",),
+                   ("trail_fdw", "all_copy"): ("floor",), ("trail_srf", "all_copy"): ("floor",)}
+
+    def relation(self, system):
+        return "bench.events" if system == "trail_fdw" else "trail.read(%s)" % lit(self.logs)
+
+    def warmup(self, system):
+        """What a session runs before its timed queries."""
+        if system == "trail_fdw":
+            return "SELECT 1 FROM bench.events LIMIT 1;"
+        return "SELECT count(*) FROM trail.read(%s);" % lit(self.small_file)
 
     def pairs_for(self, seconds):
         """How many pairs fit the budget when one pair takes seconds (the
@@ -356,34 +368,28 @@ class Bench:
         have_srf = self.get("trail_srf", "count") is not None
         if not have_fdw and not have_srf:
             return
-        zf = self.a.floor if self.get("floor", "count") is not None else None
-        ff = self.a.fast_floor if self.get("fast_floor", "count") is not None else None
+        exe = {"floor": self.a.floor, "fast_floor": self.a.fast_floor}
         queries = self.trail_query_texts()
-        fwarm = "SELECT 1 FROM bench.events LIMIT 1;"
-        for q, fast in self.PAIRED_FLOOR:
-            for sysid, rel in (("trail_fdw", "bench.events"), ("trail_srf", "trail.read(%s)" % lit(self.logs))):
-                if self.get(sysid, q) is None or zf is None or (sysid == "trail_srf" and q in ("count", "grouped")):
-                    continue
-                steps = [("floor", zf)] + ([("floor", ff)] if fast and ff else []) + [queries[q] % rel]
-                cost = self.get(sysid, q) + self.get("floor", "count") + \
-                    (self.get("fast_floor", "count") if fast and ff else 0)
-                n = self.pairs_for(cost)
-                warm = fwarm if sysid == "trail_fdw" else "SELECT count(*) FROM trail.read(%s);" % lit(self.small_file)
-                r = self.paired_session(SERIAL, warm, steps, n)
-                if r is None:
-                    continue
-                self.add_pairs(sysid, q, "floor", r[-1], r[0])
-                if fast and ff:
-                    self.add_pairs(sysid, q, "fast_floor", r[-1], r[1])
+        for (sysid, q), wanted in self.FLOOR_PAIRS.items():
+            floors = [f for f in wanted if self.get(f, "count") is not None]
+            if self.get(sysid, q) is None or not floors:
+                continue
+            steps = [("floor", exe[f]) for f in floors] + [queries[q] % self.relation(sysid)]
+            n = self.pairs_for(self.get(sysid, q) + sum(self.get(f, "count") for f in floors))
+            r = self.paired_session(SERIAL, self.warmup(sysid), steps, n)
+            if r is None:
+                continue
+            for i, f in enumerate(floors):
+                self.add_pairs(sysid, q, f, r[-1], r[i])
         if not (have_fdw and have_srf):
             return
         for q in self.TABLE_QUERIES:
             a, b = self.get("trail_srf", q), self.get("trail_fdw", q)
             if a is None or b is None:
                 continue
-            steps = [queries[q] % ("trail.read(%s)" % lit(self.logs)), queries[q] % "bench.events"]
+            steps = [queries[q] % self.relation("trail_srf"), queries[q] % self.relation("trail_fdw")]
             n = self.pairs_for(a + b)
-            r = self.paired_session(SERIAL, fwarm, steps, n)
+            r = self.paired_session(SERIAL, self.warmup("trail_fdw"), steps, n)
             if r is None:
                 continue
             self.add_pairs("trail_srf", q, "trail_fdw", r[0], r[1])
