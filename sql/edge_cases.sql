@@ -26,8 +26,13 @@ FROM trail.read(pg_temp.f('edge/nul-and-surrogates.json')) ORDER BY record_index
 SELECT record_index, strpos(raw::text, '\u0000') > 0 AS raw_keeps_nul_escape
 FROM trail.read(pg_temp.f('edge/nul-and-surrogates.json')) WHERE record_index = 1;
 
--- numbers: exactly what jsonb's own input makes of them
+-- numbers: exactly what jsonb's own input makes of them, to the byte
+-- (integers up to 18 characters are made from an int64, longer ones and
+-- the rest by numeric_in: both sides of that line are here)
 SELECT request_parameters = (raw->'requestParameters')::text::jsonb AS same_as_jsonb_input,
+       request_parameters::text = (raw->'requestParameters')::text::jsonb::text AS same_text,
+       pg_column_size(request_parameters) = pg_column_size((raw->'requestParameters')::text::jsonb) AS same_size,
+       request_parameters->'ints' AS ints,
        request_parameters->'float_int' AS float_int,
        request_parameters->'exp' AS exp,
        request_parameters->'big' AS big,

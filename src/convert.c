@@ -195,36 +195,34 @@ trail_parse_epoch(const char *s, int len, TimestampTz *result)
 bool
 trail_parse_uuid(const char *s, int len, unsigned char *result)
 {
-	int			i,
-				n = 0;
+	/* where each byte's two digits start, in the dashed and the bare form */
+	static const uint8 dashed[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34};
+	const uint8 *at;
+	int			bad = 0;
+	int			i;
 
-	if (len != 36 && len != 32)
-		return false;
-	for (i = 0; i < len; i++)
+	if (len == 36)
 	{
-		int			hi,
-					lo;
-
-		if (len == 36 && (i == 8 || i == 13 || i == 18 || i == 23))
-		{
-			if (s[i] != '-')
-				return false;
-			continue;
-		}
-		if (i + 1 >= len)
+		if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
 			return false;
-		hi = (s[i] >= '0' && s[i] <= '9') ? s[i] - '0' :
-			(s[i] >= 'a' && s[i] <= 'f') ? s[i] - 'a' + 10 :
-			(s[i] >= 'A' && s[i] <= 'F') ? s[i] - 'A' + 10 : -1;
-		lo = (s[i + 1] >= '0' && s[i + 1] <= '9') ? s[i + 1] - '0' :
-			(s[i + 1] >= 'a' && s[i + 1] <= 'f') ? s[i + 1] - 'a' + 10 :
-			(s[i + 1] >= 'A' && s[i + 1] <= 'F') ? s[i + 1] - 'A' + 10 : -1;
-		if (hi < 0 || lo < 0)
-			return false;
-		result[n++] = (unsigned char) (hi << 4 | lo);
-		i++;
+		at = dashed;
 	}
-	return n == 16;
+	else if (len == 32)
+		at = NULL;
+	else
+		return false;
+
+	/* no early exit: eventIDs are valid, and the loop unrolls without one */
+	for (i = 0; i < 16; i++)
+	{
+		int			k = at ? at[i] : 2 * i;
+		int			hi = trail_hex_digit(s[k]);
+		int			lo = trail_hex_digit(s[k + 1]);
+
+		bad |= hi | lo;
+		result[i] = (unsigned char) (hi << 4 | lo);
+	}
+	return bad >= 0;
 }
 
 /*

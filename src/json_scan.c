@@ -101,11 +101,7 @@ find_string_special(const char *p, const char *end)
  * block's mask serves several of them, and finding the next special byte is
  * a shift and a count instead of a load and compares for each string.
  */
-typedef struct SpecialBlock
-{
-	const char *base;			/* NULL, or 64 bytes from here are in mask */
-	uint64		mask;			/* bit i: base[i] is special */
-} SpecialBlock;
+typedef TrailStringBlock SpecialBlock;
 
 #ifdef __SSE2__
 static inline uint32
@@ -149,29 +145,80 @@ find_special_cached(const char *p, const char *end, SpecialBlock *blk)
 	return find_string_special(p, end);
 }
 
+#ifdef __SSE2__
+/* bit i: p[i] is a quote or a backslash */
+static inline uint32
+quote_mask16(const char *p)
+{
+	__m128i		v = _mm_loadu_si128((const __m128i *) p);
+
+	return (uint32) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+												   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
+#endif
+
+/*
+ * The first quote or backslash at or after p, or end.  In a string that was
+ * validated nothing else can end it, so control characters and non-ASCII
+ * bytes need no stop; blk keeps a 64-byte block's mask as for the scan.
+ */
+static pg_attribute_always_inline const char *
+find_quote_cached(const char *p, const char *end, TrailStringBlock *blk)
+{
+#ifdef __SSE2__
+	/* find_special_cached's loop with another mask; the scan's hot loop stays its own */
+	for (;;)
+	{
+		if (blk->base != NULL && p >= blk->base && p < blk->base + 64)
+		{
+			uint64		m = blk->mask >> (p - blk->base);
+
+			if (m != 0)
+				return p + __builtin_ctzll(m);
+			p = blk->base + 64;
+		}
+		if (end - p < 64)
+			break;
+		blk->base = p;
+		blk->mask = (uint64) quote_mask16(p) |
+			((uint64) quote_mask16(p + 16) << 16) |
+			((uint64) quote_mask16(p + 32) << 32) |
+			((uint64) quote_mask16(p + 48) << 48);
+	}
+	while (end - p >= 16)
+	{
+		uint32		m = quote_mask16(p);
+
+		if (m != 0)
+			return p + __builtin_ctz(m);
+		p += 16;
+	}
+#endif
+	while (p < end && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 /*
  * The byte after the closing quote of a string that was validated already;
  * p points just after its opening quote.  *escaped says whether it holds
- * any escape.
+ * any escape.  blk is the caller's cache for the walk over one value
+ * ({NULL, 0} at its start): the walk's strings share 64-byte blocks.
  */
 const char *
-trail_json_string_end(const char *p, const char *end, bool *escaped)
+trail_json_string_end(const char *p, const char *end, bool *escaped,
+					  TrailStringBlock *blk)
 {
 	*escaped = false;
 	for (;;)
 	{
-		p = find_string_special(p, end);
+		p = find_quote_cached(p, end, blk);
 		if (p >= end)
 			return end;
 		if (*p == '"')
 			return p + 1;
-		if (*p == '\\')
-		{
-			*escaped = true;
-			p += 2;
-		}
-		else
-			p++;
+		*escaped = true;
+		p += 2;
 	}
 }
 

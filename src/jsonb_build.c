@@ -28,6 +28,8 @@ typedef struct BuildState
 	int			replaced;
 	TrailError *err;			/* filled on the first untranslatable character */
 	bool		failed;
+	int			depth;			/* of build_value's recursion */
+	TrailStringBlock blk;		/* the quotes of the bytes being walked */
 } BuildState;
 
 static const char *
@@ -46,7 +48,7 @@ static const char *
 string_value(BuildState *bs, const char *p, JsonbValue *v)
 {
 	bool		escaped;
-	const char *after = trail_json_string_end(p + 1, bs->end, &escaped);
+	const char *after = trail_json_string_end(p + 1, bs->end, &escaped, &bs->blk);
 	char	   *text = (char *) p + 1;
 	int			len = (int) (after - p - 2);
 
@@ -79,21 +81,44 @@ string_value(BuildState *bs, const char *p, JsonbValue *v)
 	return after;
 }
 
+/*
+ * A number as numeric_in reads it.  Most CloudTrail numbers are small
+ * integers (ports, counts, sizes): those are made from an int64, which gives
+ * the same numeric (weight, digits, display scale 0) without the text round
+ * trip.  The scanner has validated the grammar: no leading zeros, no sign
+ * but a leading '-'.
+ */
 static const char *
 number_value(const char *p, const char *end, JsonbValue *v)
 {
 	const char *q = p;
 	char		buf[64];
 	char	   *text = buf;
+	bool		integer = true;
 
 	while (q < end && (*q == '-' || *q == '+' || *q == '.' || *q == 'e' ||
 					   *q == 'E' || (*q >= '0' && *q <= '9')))
+	{
+		if (*q == '.' || *q == 'e' || *q == 'E')
+			integer = false;
 		q++;
+	}
+	v->type = jbvNumeric;
+	/* 18 digits and a sign always fit in an int64 */
+	if (integer && q - p <= 18)
+	{
+		const char *d = p + (*p == '-');
+		int64		n = 0;
+
+		for (; d < q; d++)
+			n = n * 10 + (*d - '0');
+		v->val.numeric = int64_to_numeric(*p == '-' ? -n : n);
+		return q;
+	}
 	if (q - p >= (ptrdiff_t) sizeof(buf))
 		text = palloc(q - p + 1);
 	memcpy(text, p, q - p);
 	text[q - p] = '\0';
-	v->type = jbvNumeric;
 	v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in,
 														 CStringGetDatum(text),
 														 ObjectIdGetDatum(InvalidOid),
@@ -168,7 +193,9 @@ build_value(BuildState *bs, const char *p, JsonbValue *v)
 	int			n = 0;
 	int			max = 8;
 
-	check_stack_depth();
+	/* the scanner bounds nesting (TRAIL_JSON_MAX_DEPTH): check now and then */
+	if (bs->depth % 64 == 0)
+		check_stack_depth();
 	p = skip_ws(p, bs->end);
 	switch (*p)
 	{
@@ -176,6 +203,7 @@ build_value(BuildState *bs, const char *p, JsonbValue *v)
 			{
 				JsonbPair  *pairs = palloc(sizeof(JsonbPair) * max);
 
+				bs->depth++;
 				p = skip_ws(p + 1, bs->end);
 				while (*p != '}')
 				{
@@ -193,6 +221,7 @@ build_value(BuildState *bs, const char *p, JsonbValue *v)
 					if (*p == ',')
 						p = skip_ws(p + 1, bs->end);
 				}
+				bs->depth--;
 				v->type = jbvObject;
 				v->val.object.nPairs = sort_pairs(pairs, n);
 				v->val.object.pairs = pairs;
@@ -202,6 +231,7 @@ build_value(BuildState *bs, const char *p, JsonbValue *v)
 			{
 				JsonbValue *elems = palloc(sizeof(JsonbValue) * max);
 
+				bs->depth++;
 				p = skip_ws(p + 1, bs->end);
 				while (*p != ']')
 				{
@@ -215,6 +245,7 @@ build_value(BuildState *bs, const char *p, JsonbValue *v)
 					if (*p == ',')
 						p = skip_ws(p + 1, bs->end);
 				}
+				bs->depth--;
 				v->type = jbvArray;
 				v->val.array.nElems = n;
 				v->val.array.elems = elems;
