@@ -62,6 +62,15 @@ FROM trail.read(pg_temp.f('edge/addresses.json')) ORDER BY record_index;
 -- ids: uuid when a UUID, NULL otherwise; requestID stays text
 SELECT record_index, raw->>'eventID' AS written, event_id, shared_event_id, request_id
 FROM trail.read(pg_temp.f('edge/ids.json')) ORDER BY record_index;
+-- the bare 32-digit form, and near misses of the dashed one
+SELECT record_index, raw->>'eventID' AS written, event_id
+FROM trail.parse('{"Records":[
+  {"eventTime":"2025-03-04T09:15:02Z","eventID":"5f0c8e2a1b3d4c5e8f70a1b2c3d4e5f6"},
+  {"eventTime":"2025-03-04T09:15:02Z","eventID":"5f0c8e2a-1b3d-4c5e-8f70-a1b2c3d4e5fg"},
+  {"eventTime":"2025-03-04T09:15:02Z","eventID":"5f0c8e2a1-b3d-4c5e-8f70-a1b2c3d4e5f6"},
+  {"eventTime":"2025-03-04T09:15:02Z","eventID":"5f0c8e2a-1b3d-4c5e-8f70-a1b2c3d4e5f"},
+  {"eventTime":"2025-03-04T09:15:02Z","eventID":"5f0c8e2a1b3d4c5e8f70a1b2c3d4e5f "}]}')
+ORDER BY record_index;
 
 -- empty Records: zero rows, no error; a document without Records ({}) holds
 -- no events, which is an error for a file named on its own (no_events.sql)
