@@ -117,35 +117,7 @@ special_mask16(const char *p)
 																_mm_cmpeq_epi8(v, bslash)),
 												   _mm_cmplt_epi8(v, space)));
 }
-#endif
 
-static pg_attribute_always_inline const char *
-find_special_cached(const char *p, const char *end, SpecialBlock *blk)
-{
-#ifdef __SSE2__
-	for (;;)
-	{
-		if (blk->base != NULL && p >= blk->base && p < blk->base + 64)
-		{
-			uint64		m = blk->mask >> (p - blk->base);
-
-			if (m != 0)
-				return p + __builtin_ctzll(m);
-			p = blk->base + 64;
-		}
-		if (end - p < 64)
-			break;
-		blk->base = p;
-		blk->mask = (uint64) special_mask16(p) |
-			((uint64) special_mask16(p + 16) << 16) |
-			((uint64) special_mask16(p + 32) << 32) |
-			((uint64) special_mask16(p + 48) << 48);
-	}
-#endif
-	return find_string_special(p, end);
-}
-
-#ifdef __SSE2__
 /* bit i: p[i] is a quote or a backslash */
 static inline uint32
 quote_mask16(const char *p)
@@ -155,7 +127,43 @@ quote_mask16(const char *p)
 	return (uint32) _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
 												   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
 }
+
+/*
+ * The loop of find_special_cached and find_quote_cached: returns the first
+ * byte at or after p whose bit mask16 sets, taking 64-byte blocks into blk
+ * while 64 bytes are left, and falls through with p where to go on.  A
+ * macro, not a function taking mask16, so that the scan's loop compiles as
+ * it did when it was written out.
+ */
+#define FIND_IN_BLOCKS(p, end, blk, mask16) \
+	for (;;) \
+	{ \
+		if ((blk)->base != NULL && (p) >= (blk)->base && (p) < (blk)->base + 64) \
+		{ \
+			uint64		m_ = (blk)->mask >> ((p) - (blk)->base); \
+\
+			if (m_ != 0) \
+				return (p) + __builtin_ctzll(m_); \
+			(p) = (blk)->base + 64; \
+		} \
+		if ((end) - (p) < 64) \
+			break; \
+		(blk)->base = (p); \
+		(blk)->mask = (uint64) mask16(p) | \
+			((uint64) mask16((p) + 16) << 16) | \
+			((uint64) mask16((p) + 32) << 32) | \
+			((uint64) mask16((p) + 48) << 48); \
+	}
 #endif
+
+static pg_attribute_always_inline const char *
+find_special_cached(const char *p, const char *end, SpecialBlock *blk)
+{
+#ifdef __SSE2__
+	FIND_IN_BLOCKS(p, end, blk, special_mask16);
+#endif
+	return find_string_special(p, end);
+}
 
 /*
  * The first quote or backslash at or after p, or end.  In a string that was
@@ -166,25 +174,7 @@ static pg_attribute_always_inline const char *
 find_quote_cached(const char *p, const char *end, TrailStringBlock *blk)
 {
 #ifdef __SSE2__
-	/* find_special_cached's loop with another mask; the scan's hot loop stays its own */
-	for (;;)
-	{
-		if (blk->base != NULL && p >= blk->base && p < blk->base + 64)
-		{
-			uint64		m = blk->mask >> (p - blk->base);
-
-			if (m != 0)
-				return p + __builtin_ctzll(m);
-			p = blk->base + 64;
-		}
-		if (end - p < 64)
-			break;
-		blk->base = p;
-		blk->mask = (uint64) quote_mask16(p) |
-			((uint64) quote_mask16(p + 16) << 16) |
-			((uint64) quote_mask16(p + 32) << 32) |
-			((uint64) quote_mask16(p + 48) << 48);
-	}
+	FIND_IN_BLOCKS(p, end, blk, quote_mask16);
 	while (end - p >= 16)
 	{
 		uint32		m = quote_mask16(p);
