@@ -96,13 +96,12 @@ find_string_special(const char *p, const char *end)
 }
 
 /*
- * find_string_special over one 64-byte block at a time, kept between the
- * calls of one scan: a record's strings are a few dozen bytes apart, so one
- * block's mask serves several of them, and finding the next special byte is
- * a shift and a count instead of a load and compares for each string.
+ * find_string_special over one 64-byte block at a time (a TrailStringBlock),
+ * kept between the calls of one scan: a record's strings are a few dozen
+ * bytes apart, so one block's mask serves several of them, and finding the
+ * next special byte is a shift and a count instead of a load and compares
+ * for each string.
  */
-typedef TrailStringBlock SpecialBlock;
-
 #ifdef __SSE2__
 static inline uint32
 special_mask16(const char *p)
@@ -157,7 +156,7 @@ quote_mask16(const char *p)
 #endif
 
 static pg_attribute_always_inline const char *
-find_special_cached(const char *p, const char *end, SpecialBlock *blk)
+find_special_cached(const char *p, const char *end, TrailStringBlock *blk)
 {
 #ifdef __SSE2__
 	FIND_IN_BLOCKS(p, end, blk, special_mask16);
@@ -243,7 +242,7 @@ raise_flag(TrailScan *scan, int flag, const char *at)
  */
 static pg_attribute_always_inline const char *
 scan_string(const char *p, const char *end, TrailScan *scan, bool *escaped,
-			SpecialBlock *blk)
+			TrailStringBlock *blk)
 {
 	for (;;)
 	{
@@ -484,7 +483,7 @@ trail_json_scan(const char *p, const char *end, TrailScan *scan)
 	TrailJsonType vtype = TRAIL_JSON_NONE;
 	TrailMember *member = NULL;
 	TrailMemberIndex *index = scan->index;
-	SpecialBlock blk = {NULL, 0};
+	TrailStringBlock blk = {NULL, 0};
 
 	scan->flags = 0;
 	scan->flag_at = NULL;

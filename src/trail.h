@@ -203,11 +203,15 @@ extern TrailSlice trail_json_get(const TrailMemberIndex *index, const char *key)
 extern bool trail_json_key_equals(const TrailMember *m, const char *key, int keylen);
 extern const char *trail_json_key_text(const TrailMember *m, char *buf, int *len);
 extern TrailSlice trail_json_element(TrailSlice array, int n);
-/* a 64-byte block's quotes and backslashes (trail_json_string_end) */
+/*
+ * A 64-byte block's mask of the bytes a string search stops at: kept over
+ * one walk so that its many short strings share loads (the scan's own, and
+ * the caller's of trail_json_string_end)
+ */
 typedef struct TrailStringBlock
 {
 	const char *base;			/* NULL, or 64 bytes from here are in mask */
-	uint64		mask;
+	uint64		mask;			/* bit i: base[i] is a stop */
 } TrailStringBlock;
 
 extern const char *trail_json_string_end(const char *p, const char *end,
