@@ -22,6 +22,7 @@ OBJS = \
 	src/file_walk.o \
 	src/scan.o \
 	src/scan_files.o \
+	src/parallel_files.o \
 	src/read_scan.o \
 	src/functions.o \
 	src/fdw_options.o \

@@ -11,8 +11,8 @@
  * when it starts, computes the values of the quals pruning.c understands,
  * and opens only the files that can hold matching rows; records are
  * tested on their bytes before they are decoded.  A parallel scan puts the
- * pruned file list in shared memory and every process takes the next
- * unread file from it.
+ * file list in shared memory (parallel_files.c) and every process takes
+ * the next unread file it keeps from it.
  *
  *-------------------------------------------------------------------------
  */
@@ -37,7 +37,6 @@
 #include "optimizer/paths.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
-#include "port/atomics.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -71,50 +70,6 @@ typedef struct TrailPlanState
 	double		ntuples;		/* records in them */
 } TrailPlanState;
 
-/*
- * The file list of a parallel scan, in dynamic shared memory: every file
- * the walk found.  Each process prunes with the quals' values of the
- * current execution as it takes files (a rescan under Gather may bring new
- * values), so the list stays valid for every execution of the statement.
- */
-typedef struct TrailShared
-{
-	pg_atomic_uint32 next;		/* the next file to take */
-	uint32		nfiles;
-	bool		single_file;	/* the location named one file */
-	int			nparticipants;	/* workers, then the leader */
-	pg_atomic_uint64 records_read;	/* totals of the workers */
-	pg_atomic_uint64 records_filtered;
-	pg_atomic_uint64 records_returned;
-	pg_atomic_uint64 records_skipped;
-	pg_atomic_uint64 files_read;
-	pg_atomic_uint64 files_skipped;
-
-	/*
-	 * Then pg_atomic_uint64 files_taken[nparticipants] (the files each
-	 * process read, for EXPLAIN ANALYZE), SharedRange ranges[nfiles],
-	 * uint32 offsets[nfiles] and the NUL-terminated paths.
-	 */
-	char		data[FLEXIBLE_ARRAY_MEMBER];
-} TrailShared;
-
-/*
- * The event range a digest the leader's walk read gives a file, so that
- * workers prune by it without walking (and reading digests) themselves.
- */
-typedef struct SharedRange
-{
-	TimestampTz oldest;
-	TimestampTz newest;
-	bool		has_range;
-} SharedRange;
-
-#define SHARED_TAKEN(shared) ((pg_atomic_uint64 *) (shared)->data)
-#define SHARED_RANGES(shared) \
-	((SharedRange *) ((shared)->data + sizeof(pg_atomic_uint64) * (shared)->nparticipants))
-#define SHARED_OFFSETS(shared) \
-	((uint32 *) (SHARED_RANGES(shared) + (shared)->nfiles))
-
 /* The state of one scan (node->fdw_state) */
 typedef struct TrailExecState
 {
@@ -141,12 +96,9 @@ typedef struct TrailExecState
 	TrailReport *report;
 	TrailScanState *scan;
 
-	TrailShared *shared;		/* parallel scans */
-	int			participant;	/* this process's slot in files_taken */
+	TrailSharedFiles *shared;	/* parallel scans */
 	TrailScanCounts counts;		/* of finished scans, this process */
-	TrailScanCounts worker_counts;	/* of the workers, for EXPLAIN */
-	int			nparticipants;	/* of the last parallel execution */
-	uint64	   *files_taken;	/* its files per process, for EXPLAIN */
+	TrailParallelReport parallel;	/* of the workers, for EXPLAIN */
 } TrailExecState;
 
 /*
@@ -563,29 +515,8 @@ static const char *
 shared_next_file(void *arg)
 {
 	TrailExecState *state = (TrailExecState *) arg;
-	TrailShared *shared = state->shared;
-	const SharedRange *ranges = SHARED_RANGES(shared);
-	const uint32 *offsets = SHARED_OFFSETS(shared);
 
-	for (;;)
-	{
-		uint32		i = pg_atomic_fetch_add_u32(&shared->next, 1);
-		const char *path;
-		TrailLayout layout;
-
-		if (i >= shared->nfiles)
-			return NULL;
-		path = shared->data + offsets[i];
-		trail_layout_parse(path, &layout);
-		layout.has_event_range = ranges[i].has_range;
-		layout.oldest_event = ranges[i].oldest;
-		layout.newest_event = ranges[i].newest;
-		if (trail_prune_keep_file(state->prune, &layout))
-		{
-			pg_atomic_fetch_add_u64(&SHARED_TAKEN(shared)[state->participant], 1);
-			return path;
-		}
-	}
+	return trail_shared_files_next(state->shared, state->prune);
 }
 
 static void
@@ -602,7 +533,7 @@ start_scan(TrailExecState *state)
 		old = MemoryContextSwitchTo(state->run_cxt);
 		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
 		state->report = trail_report_create(state->opts.on_error);
-		state->single_file = state->shared->single_file;
+		state->single_file = trail_shared_files_single_file(state->shared);
 		MemoryContextSwitchTo(old);
 	}
 	else if (!state->prepared)
@@ -721,23 +652,11 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			trail_scan_counts(state->scan, &counts);
 			trail_scan_counts_add(&total, &counts);
 		}
-		trail_scan_counts_add(&total, &state->worker_counts);
+		trail_scan_counts_add(&total, &state->parallel.workers);
 		ExplainPropertyText("Trail Records", trail_scan_counts_text(&total), es);
-
-		/* which process read how many files: proof that the work was shared */
-		if (state->files_taken != NULL)
-		{
-			StringInfoData buf;
-			int			i;
-
-			initStringInfo(&buf);
-			appendStringInfo(&buf, "leader %llu",
-							 (unsigned long long) state->files_taken[state->nparticipants - 1]);
-			for (i = 0; i < state->nparticipants - 1; i++)
-				appendStringInfo(&buf, ", worker %d %llu", i,
-								 (unsigned long long) state->files_taken[i]);
-			ExplainPropertyText("Trail Files Read", buf.data, es);
-		}
+		if (trail_parallel_report_text(&state->parallel))
+			ExplainPropertyText("Trail Files Read",
+								trail_parallel_report_text(&state->parallel), es);
 	}
 }
 
@@ -772,26 +691,13 @@ all_files(TrailExecState *state, bool *single_file)
 }
 
 static Size
-shared_size(int nparticipants, List *files)
-{
-	Size		size = offsetof(TrailShared, data);
-	ListCell   *lc;
-
-	size = add_size(size, mul_size(nparticipants, sizeof(pg_atomic_uint64)));
-	size = add_size(size, mul_size(list_length(files), sizeof(SharedRange)));
-	size = add_size(size, mul_size(list_length(files), sizeof(uint32)));
-	foreach(lc, files)
-		size = add_size(size, strlen((char *) lfirst(lc)) + 1);
-	return size;
-}
-
-static Size
 trailEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
 {
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
 	MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
 	bool		single_file;
-	Size		size = shared_size(pcxt->nworkers + 1, all_files(state, &single_file));
+	Size		size = trail_shared_files_size(all_files(state, &single_file),
+											   pcxt->nworkers);
 
 	MemoryContextSwitchTo(old);
 	return size;
@@ -802,59 +708,20 @@ trailInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 							  void *coordinate)
 {
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
-	TrailShared *shared = (TrailShared *) coordinate;
 	MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
 	bool		single_file;
 	List	   *files = all_files(state, &single_file);
-	SharedRange *ranges;
-	uint32	   *offsets;
-	uint32		pos;
-	ListCell   *lc;
-	int			i = 0;
 
-	pg_atomic_init_u32(&shared->next, 0);
-	shared->nfiles = list_length(files);
-	shared->single_file = single_file;
-	shared->nparticipants = pcxt->nworkers + 1;
-	pg_atomic_init_u64(&shared->records_read, 0);
-	pg_atomic_init_u64(&shared->records_filtered, 0);
-	pg_atomic_init_u64(&shared->records_returned, 0);
-	pg_atomic_init_u64(&shared->records_skipped, 0);
-	pg_atomic_init_u64(&shared->files_read, 0);
-	pg_atomic_init_u64(&shared->files_skipped, 0);
-	for (i = 0; i < shared->nparticipants; i++)
-		pg_atomic_init_u64(&SHARED_TAKEN(shared)[i], 0);
-	ranges = SHARED_RANGES(shared);
-	offsets = SHARED_OFFSETS(shared);
-	pos = (char *) (offsets + shared->nfiles) - shared->data;
-	i = 0;
-	foreach(lc, files)
-	{
-		const char *path = (const char *) lfirst(lc);
-		TrailLayout layout;
-
-		/* the ranges the digests this statement's walk read give */
-		trail_digest_event_range(path, &layout);
-		ranges[i].has_range = layout.has_event_range;
-		ranges[i].oldest = layout.oldest_event;
-		ranges[i].newest = layout.newest_event;
-		offsets[i++] = pos;
-		strcpy(shared->data + pos, path);
-		pos += strlen(path) + 1;
-	}
+	trail_shared_files_init(coordinate, files, single_file, pcxt->nworkers);
 	MemoryContextSwitchTo(old);
-	state->shared = shared;
-	state->participant = shared->nparticipants - 1;
+	state->shared = coordinate;
 }
 
 static void
 trailReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
 								void *coordinate)
 {
-	TrailShared *shared = (TrailShared *) coordinate;
-
-	/* a new execution: every file is there to take again */
-	pg_atomic_write_u32(&shared->next, 0);
+	trail_shared_files_rewind(coordinate);
 }
 
 static void
@@ -863,8 +730,7 @@ trailInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
 {
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
 
-	state->shared = (TrailShared *) coordinate;
-	state->participant = ParallelWorkerNumber;
+	state->shared = coordinate;
 }
 
 /*
@@ -875,47 +741,19 @@ static void
 trailShutdownForeignScan(ForeignScanState *node)
 {
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
-	TrailShared *shared = state->shared;
+	TrailScanCounts counts = state->counts;
 
-	if (shared == NULL)
+	if (state->shared == NULL)
 		return;
-	if (IsParallelWorker())
+	if (state->scan)
 	{
-		TrailScanCounts c = state->counts;
+		TrailScanCounts c;
 
-		if (state->scan)
-		{
-			TrailScanCounts counts;
-
-			trail_scan_counts(state->scan, &counts);
-			trail_scan_counts_add(&c, &counts);
-		}
-		pg_atomic_add_fetch_u64(&shared->records_read, c.records_read);
-		pg_atomic_add_fetch_u64(&shared->records_filtered, c.records_filtered);
-		pg_atomic_add_fetch_u64(&shared->records_returned, c.records_returned);
-		pg_atomic_add_fetch_u64(&shared->records_skipped, c.records_skipped);
-		pg_atomic_add_fetch_u64(&shared->files_read, c.files_read);
-		pg_atomic_add_fetch_u64(&shared->files_skipped, c.files_skipped);
+		trail_scan_counts(state->scan, &c);
+		trail_scan_counts_add(&counts, &c);
 	}
-	else
-	{
-		int			i;
-
-		state->worker_counts.records_read += pg_atomic_read_u64(&shared->records_read);
-		state->worker_counts.records_filtered += pg_atomic_read_u64(&shared->records_filtered);
-		state->worker_counts.records_returned += pg_atomic_read_u64(&shared->records_returned);
-		state->worker_counts.records_skipped += pg_atomic_read_u64(&shared->records_skipped);
-		state->worker_counts.files_read += pg_atomic_read_u64(&shared->files_read);
-		state->worker_counts.files_skipped += pg_atomic_read_u64(&shared->files_skipped);
-		if (state->files_taken == NULL || state->nparticipants != shared->nparticipants)
-		{
-			state->nparticipants = shared->nparticipants;
-			state->files_taken = MemoryContextAllocZero(state->cxt,
-														sizeof(uint64) * state->nparticipants);
-		}
-		for (i = 0; i < shared->nparticipants; i++)
-			state->files_taken[i] += pg_atomic_read_u64(&SHARED_TAKEN(shared)[i]);
-	}
+	trail_shared_files_shutdown(state->shared, &counts, &state->parallel,
+								state->cxt);
 
 	/*
 	 * The shared memory is about to go.  Shutdown comes when no more rows

@@ -21,7 +21,8 @@
  *	                  acted from userIdentity; arn.c takes ARNs apart)
  *	  scan.c          drives the above for a whole scan, with the error
  *	                  policy; scan_files.c finds the files one execution
- *	                  of a scan reads
+ *	                  of a scan reads, parallel_files.c shares them out
+ *	                  among the processes of a parallel scan
  *	  front ends      read_scan.c (trail.read/trail.parse in FROM, a
  *	                  CustomScan), functions.c (the SQL functions when
  *	                  called otherwise, trail.files), the FDW (trail_fdw.h)
@@ -629,6 +630,34 @@ extern List *trail_scan_files(const char *location, int walk_flags,
 							  bool *single_file, int *nfound,
 							  TrailWalkStats *stats);
 extern char *trail_walk_stats_text(const TrailWalkStats *stats);
+
+/* ----------------------------------------------------------------
+ * parallel_files.c: the file list of a parallel scan, in shared memory
+ * ----------------------------------------------------------------
+ */
+typedef struct TrailSharedFiles TrailSharedFiles;
+
+/* what a parallel scan's leader learns of its workers, for EXPLAIN ANALYZE */
+typedef struct TrailParallelReport
+{
+	TrailScanCounts workers;	/* what the workers read, summed */
+	int			nparticipants;	/* of the last parallel execution */
+	uint64	   *files_taken;	/* files each process read: workers, then
+								 * the leader; NULL before any */
+} TrailParallelReport;
+
+extern Size trail_shared_files_size(List *files, int nworkers);
+extern void trail_shared_files_init(TrailSharedFiles *shared, List *files,
+									bool single_file, int nworkers);
+extern void trail_shared_files_rewind(TrailSharedFiles *shared);
+extern bool trail_shared_files_single_file(const TrailSharedFiles *shared);
+extern const char *trail_shared_files_next(TrailSharedFiles *shared,
+										   struct TrailPrune *prune);
+extern void trail_shared_files_shutdown(TrailSharedFiles *shared,
+										const TrailScanCounts *counts,
+										TrailParallelReport *report,
+										MemoryContext cxt);
+extern char *trail_parallel_report_text(const TrailParallelReport *report);
 
 /* ----------------------------------------------------------------
  * pruning.c: quals -> which files to open and which records to decode
