@@ -4,7 +4,8 @@
 
 MODULE_big = trail
 EXTENSION = trail
-DATA = sql/trail--1.0.sql sql/trail--1.0--1.1.sql sql/trail--1.1--1.2.sql
+DATA = sql/trail--1.0.sql sql/trail--1.0--1.1.sql sql/trail--1.1--1.2.sql \
+	sql/trail--1.2--1.3.sql
 PGFILEDESC = "trail - query AWS CloudTrail log files with SQL"
 
 OBJS = \
@@ -57,6 +58,7 @@ REGRESS = \
 	fdw_pruning \
 	keys \
 	fdw_parallel \
+	read_parallel \
 	views \
 	who_what \
 	actors \

@@ -134,8 +134,9 @@ SELECT p.event_name, count(*) FROM read_params_docs d, LATERAL trail.parse(d.doc
 WHERE p.event_name = d.name GROUP BY 1 ORDER BY 1;
 SELECT p.event_name, count(*) FROM read_params_docs d, LATERAL (SELECT * FROM trail.parse(d.doc) OFFSET 0) p
 WHERE p.event_name = d.name GROUP BY 1 ORDER BY 1;
--- ... while trail.read, which reads files, runs in the leader only: the
--- nested loop is above the Gather (Memoize reads each day once)
+-- ... and trail.read too: with parallelism free, one parallel scan of all
+-- the files, kept for the join, costs less than one pruned scan per day
+-- (read_parallel has the parallel scan; the nested loop is above)
 RESET enable_memoize;
 SELECT * FROM pg_temp.explain(format($$SELECT d, count(*)
   FROM read_params_days m JOIN trail.read(%L) e ON e.event_time >= m.d AND e.event_time < m.d + 1

@@ -16,6 +16,11 @@ CREATE TEMP VIEW sync_settings AS
 SELECT proconfig FROM pg_proc
 WHERE oid = to_regprocedure('trail.sync_begin(regclass,text,integer,text,boolean,boolean,boolean)');
 SELECT * FROM sync_settings;
+-- 1.3: trail.read is parallel safe (its CustomScan is parallel-aware)
+CREATE TEMP VIEW read_parallel AS
+SELECT proparallel FROM pg_proc
+WHERE oid = to_regprocedure('trail.read(text,boolean,text)');
+SELECT * FROM read_parallel;
 
 DROP EXTENSION trail CASCADE;
 CREATE EXTENSION trail VERSION '1.0';
@@ -37,9 +42,11 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE NOT EXISTS (
          SELECT 1 FROM (SELECT trail.read(pg_temp.f('AWSLogs')) r) s WHERE s.r::text = v.t::text)) AS unmatched
 FROM up.read_rows v;
 
+SELECT * FROM read_parallel;
 ALTER EXTENSION trail UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'trail';
 SELECT * FROM sync_settings;
+SELECT * FROM read_parallel;
 
 -- the dependent objects still work
 SELECT * FROM up.writes_by_name ORDER BY 1;

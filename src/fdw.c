@@ -46,16 +46,6 @@
 
 PG_FUNCTION_INFO_V1(trail_fdw_handler);
 
-/* records per byte of file, before ANALYZE has measured it */
-#define TRAIL_GZIP_BYTES_PER_RECORD 150.0
-#define TRAIL_PLAIN_BYTES_PER_RECORD 1500.0
-
-/* decoding a record costs about this many cpu_tuple_costs */
-#define TRAIL_DECODE_COST_FACTOR 10.0
-
-/* planning stat()s at most about this many files for its estimates */
-#define TRAIL_PLAN_SAMPLE_FILES 1000
-
 /* ANALYZE reads at most about this many (compressed) bytes */
 #define TRAIL_ANALYZE_BYTES (256 * 1024 * 1024)
 
@@ -159,56 +149,10 @@ walk_flags(const TrailFdwOptions *opts)
 	return (opts->recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES;
 }
 
-static bool
-is_gzip_name(const char *path)
-{
-	size_t		len = strlen(path);
-
-	return len > 3 && strcmp(path + len - 3, ".gz") == 0;
-}
-
 /* ----------------------------------------------------------------
  * Planning
  * ----------------------------------------------------------------
  */
-
-/*
- * The bytes of a list of files and a guess of their records, from the
- * sizes of at most TRAIL_PLAN_SAMPLE_FILES of them (stat()ing every file of
- * a large tree would cost more than the plan is worth).
- */
-static void
-estimate_files(List *files, double *bytes, double *records)
-{
-	int			nfiles = list_length(files);
-	int			step = Max(1, nfiles / TRAIL_PLAN_SAMPLE_FILES);
-	double		sampled_bytes = 0;
-	double		sampled_records = 0;
-	int			nsampled = 0;
-	int			i;
-
-	*bytes = *records = 0;
-	for (i = 0; i < nfiles; i += step)
-	{
-		TrailFile  *f = (TrailFile *) list_nth(files, i);
-		struct stat st;
-
-		if (f->size < 0 && stat(f->path, &st) == 0)
-			f->size = st.st_size;
-		if (f->size < 0)
-			continue;
-		nsampled++;
-		sampled_bytes += f->size;
-		sampled_records += f->size / (is_gzip_name(f->path) ?
-									  TRAIL_GZIP_BYTES_PER_RECORD :
-									  TRAIL_PLAIN_BYTES_PER_RECORD);
-	}
-	if (nsampled > 0)
-	{
-		*bytes = sampled_bytes * nfiles / nsampled;
-		*records = sampled_records * nfiles / nsampled;
-	}
-}
 
 static void
 trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
@@ -256,8 +200,8 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 											  walk_flags(&ps->opts), prune,
 											  &is_directory, quiet, NULL);
 
-		estimate_files(files, &all_bytes, &all_guess);
-		estimate_files(trail_prune_files(prune, files), &bytes, &guess);
+		trail_estimate_files(files, &all_bytes, &all_guess);
+		trail_estimate_files(trail_prune_files(prune, files), &bytes, &guess);
 	}
 	else
 	{

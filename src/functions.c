@@ -35,11 +35,17 @@ PG_FUNCTION_INFO_V1(trail_files);
  * install script also revokes EXECUTE from PUBLIC; this check stays in C so
  * that a careless GRANT does not open the server's files.
  */
+bool
+trail_may_read_files(void)
+{
+	return superuser() ||
+		has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES);
+}
+
 void
 trail_check_file_access(void)
 {
-	if (!superuser() &&
-		!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+	if (!trail_may_read_files())
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to read server files"),

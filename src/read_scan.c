@@ -45,9 +45,11 @@
  */
 #include "trail.h"
 
+#include <math.h>
 #include <sys/stat.h>
 
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/sysattr.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_language.h"
@@ -60,6 +62,7 @@
 #include "nodes/extensible.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/paths.h"
@@ -134,6 +137,7 @@ typedef struct ReadScanState
 	TrailScanState *scan;		/* NULL when finished */
 	List	   *files;			/* paths to read */
 	int			next_file;
+	bool		single_file;	/* the location named one file */
 	int			nfound;
 	int			nread;
 	bool		walked;
@@ -141,6 +145,9 @@ typedef struct ReadScanState
 
 	/* all runs so far, for EXPLAIN ANALYZE */
 	TrailScanCounts counts;
+
+	TrailSharedFiles *shared;	/* a parallel scan's files */
+	TrailParallelReport parallel;	/* of its workers, for EXPLAIN ANALYZE */
 } ReadScanState;
 
 static set_rel_pathlist_hook_type prev_set_rel_pathlist_hook = NULL;
@@ -155,6 +162,14 @@ static void end_read(CustomScanState *node);
 static void rescan_read(CustomScanState *node);
 static void explain_read(CustomScanState *node, List *ancestors,
 						 ExplainState *es);
+static Size estimate_dsm_read(CustomScanState *node, ParallelContext *pcxt);
+static void init_dsm_read(CustomScanState *node, ParallelContext *pcxt,
+						  void *coordinate);
+static void reinit_dsm_read(CustomScanState *node, ParallelContext *pcxt,
+							void *coordinate);
+static void init_worker_read(CustomScanState *node, shm_toc *toc,
+							 void *coordinate);
+static void shutdown_read(CustomScanState *node);
 
 static const CustomPathMethods read_path_methods = {
 	.CustomName = "trail",
@@ -175,6 +190,11 @@ static const CustomExecMethods exec_methods = {
 	.EndCustomScan = end_read,
 	.ReScanCustomScan = rescan_read,
 	.ExplainCustomScan = explain_read,
+	.EstimateDSMCustomScan = estimate_dsm_read,
+	.InitializeDSMCustomScan = init_dsm_read,
+	.ReInitializeDSMCustomScan = reinit_dsm_read,
+	.InitializeWorkerCustomScan = init_worker_read,
+	.ShutdownCustomScan = shutdown_read,
 };
 
 /* ----------------------------------------------------------------
@@ -298,6 +318,77 @@ join_share(ReaderKind kind, RelOptInfo *rel, ParamPathInfo *ppi,
 	return TRAIL_READ_BYTES_SHARE + (1.0 - TRAIL_READ_BYTES_SHARE) * share;
 }
 
+/*
+ * How many workers a parallel scan of trail.read() should have, and then
+ * its rows and cost (*rows, *run), from the files the scan will read, as
+ * for the foreign table.  That needs the files: the location must be known
+ * now (a constant), and walked now (the statement's walk, which the
+ * executor reuses), so only for a user who may read it.  Otherwise there
+ * is no partial path, and the function's ROWS stays the estimate.
+ */
+static int
+read_workers(PlannerInfo *root, RelOptInfo *rel, FuncExpr *fexpr,
+			 const int *attr_columns, double *rows, Cost *run)
+{
+	Node	   *loc = linitial(fexpr->args);
+	Node	   *rec = lsecond(fexpr->args);
+	List	   *exprs = NIL;
+	List	   *values = NIL;
+	List	   *filters;
+	List	   *files;
+	TrailPrune *prune;
+	ListCell   *lc;
+	char	   *location;
+	struct stat st;
+	bool		is_directory;
+	double		bytes,
+				records,
+				all_bytes,
+				all_records,
+				pages;
+	int			workers;
+
+	if (!rel->consider_parallel || max_parallel_workers_per_gather <= 0 ||
+		!bms_is_empty(rel->lateral_relids) ||
+		!IsA(loc, Const) || ((Const *) loc)->constisnull ||
+		!IsA(rec, Const) || ((Const *) rec)->constisnull ||
+		!trail_may_read_files())
+		return 0;
+	location = TextDatumGetCString(((Const *) loc)->constvalue);
+	if (stat(location, &st) != 0)
+		return 0;
+
+	/* the files the quals' values known now keep (as the foreign table) */
+	filters = trail_prune_classify(rel, attr_columns, &exprs);
+	foreach(lc, exprs)
+		values = lappend(values, estimate_expression_value(root, lfirst(lc)));
+	prune = trail_prune_begin(filters, values, NULL,
+							  trail_max_delivery_delay_usecs(),
+							  trail_folder_pruning, TRAIL_PRUNE_PLAN);
+	files = trail_walk_cached(location,
+							  (DatumGetBool(((Const *) rec)->constvalue) ?
+							   TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES,
+							  prune, &is_directory,
+							  trail_report_create(TRAIL_ON_ERROR_SKIP), NULL);
+	trail_estimate_files(files, &all_bytes, &all_records);
+	trail_estimate_files(trail_prune_files(prune, files), &bytes, &records);
+	pages = Max(1.0, ceil(bytes / BLCKSZ));
+	workers = compute_parallel_worker(rel, pages, -1,
+									  max_parallel_workers_per_gather);
+	if (workers > 0)
+	{
+		*rows = clamp_row_est(Min(records,
+								  all_records *
+								  clauselist_selectivity(root,
+														 rel->baserestrictinfo,
+														 0, JOIN_INNER, NULL)));
+		*run = seq_page_cost * pages +
+			(cpu_tuple_cost * TRAIL_DECODE_COST_FACTOR +
+			 rel->baserestrictcost.per_tuple) * records;
+	}
+	return workers;
+}
+
 static void
 trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 					   RangeTblEntry *rte)
@@ -313,6 +404,7 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	TupleDesc	rowdesc;
 	int			natts;
 	int			kind;
+	int			workers = 0;
 	int			x;
 
 	if (prev_set_rel_pathlist_hook)
@@ -345,6 +437,8 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	/* the FunctionScan's costs: the work is the same, minus the tuplestore */
 	fpath = (Path *) linitial(rel->pathlist);
 	run = fpath->total_cost - fpath->startup_cost;
+	if (kind == READER_READ)
+		workers = read_workers(root, rel, fexpr, attr_columns, &rel->rows, &run);
 
 	/*
 	 * One path for each set of outer relations: the plain scan (or the one
@@ -393,6 +487,27 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		return;
 	rel->pathlist = NIL;
 	rel->partial_pathlist = NIL;
+
+	/*
+	 * A partial path: the work is inflating and parsing, which divides
+	 * between processes file by file (parallel_files.c).  The first path
+	 * is the unparameterized one (made before add_path may free it).
+	 */
+	if (workers > 0)
+	{
+		CustomPath *cpath = makeNode(CustomPath);
+		double		divisor = workers;
+
+		memcpy(cpath, linitial(paths), sizeof(CustomPath));
+		if (parallel_leader_participation && 1.0 - 0.3 * workers > 0)
+			divisor += 1.0 - 0.3 * workers;
+		cpath->path.parallel_aware = true;
+		cpath->path.parallel_safe = true;
+		cpath->path.parallel_workers = workers;
+		cpath->path.rows = clamp_row_est(rel->rows / divisor);
+		cpath->path.total_cost = run / divisor;
+		add_partial_path(rel, (Path *) cpath);
+	}
 	foreach(lc, paths)
 		add_path(rel, (Path *) lfirst(lc));
 }
@@ -551,6 +666,15 @@ next_path(void *arg)
 	return (const char *) list_nth(state->files, state->next_file++);
 }
 
+/* the next file of a parallel scan that this run's quals keep */
+static const char *
+shared_path(void *arg)
+{
+	ReadScanState *state = (ReadScanState *) arg;
+
+	return trail_shared_files_next(state->shared, state->prune);
+}
+
 /*
  * The quals' values of this run, with the settings in force.
  */
@@ -637,23 +761,36 @@ start_run(ReadScanState *state)
 	{
 		bool		recursive = DatumGetBool(args[1]);
 		TrailOnError mode = trail_on_error_from_string(TextDatumGetCString(args[2]));
-		bool		single_file;
 
 		trail_check_file_access();
 		state->location = TextDatumGetCString(args[0]);
 		state->prune = begin_prune(state, TRAIL_PRUNE_EXEC);
 		report = trail_report_create(mode);
-		state->files = trail_scan_files(state->location,
-										(recursive ? TRAIL_WALK_RECURSIVE : 0) |
-										TRAIL_WALK_EVENT_FILES,
-										walk_prune(state), state->prune,
-										report, &single_file, &state->nfound,
-										&state->walk_stats);
-		state->nread = list_length(state->files);
-		state->next_file = 0;
-		state->walked = true;
+		if (state->shared != NULL && IsParallelWorker())
+		{
+			/* the files come from the leader's walk, which reports on it */
+			state->single_file = trail_shared_files_single_file(state->shared);
+		}
+		else
+		{
+			state->files = trail_scan_files(state->location,
+											(recursive ? TRAIL_WALK_RECURSIVE : 0) |
+											TRAIL_WALK_EVENT_FILES,
+											walk_prune(state), state->prune,
+											report, &state->single_file,
+											&state->nfound,
+											&state->walk_stats);
+			state->nread = list_length(state->files);
+			state->next_file = 0;
+			state->walked = true;
+		}
 		state->scan = trail_scan_begin(report, state->noutputs, state->outputs);
-		trail_scan_set_file_source(state->scan, next_path, state, single_file);
+		if (state->shared != NULL)
+			trail_scan_set_file_source(state->scan, shared_path, state,
+									   state->single_file);
+		else
+			trail_scan_set_file_source(state->scan, next_path, state,
+									   state->single_file);
 	}
 	else
 	{
@@ -857,7 +994,120 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 			trail_scan_counts(state->scan, &c);
 			trail_scan_counts_add(&total, &c);
 		}
+		trail_scan_counts_add(&total, &state->parallel.workers);
 		ExplainPropertyText("Trail Records", trail_scan_counts_text(&total), es);
+		if (trail_parallel_report_text(&state->parallel))
+			ExplainPropertyText("Trail Files Read",
+								trail_parallel_report_text(&state->parallel), es);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Parallel scans of trail.read() (see parallel_files.c)
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Every file the walk of the leader's arguments finds, unpruned (each
+ * process prunes as it takes them), in run_cxt; NIL when an argument is
+ * NULL.
+ */
+static List *
+all_files(ReadScanState *state, bool *single_file)
+{
+	ExprContext *econtext = state->css.ss.ps.ps_ExprContext;
+	MemoryContext old = MemoryContextSwitchTo(state->run_cxt);
+	Datum		location;
+	Datum		recursive;
+	bool		isnull1;
+	bool		isnull2;
+	int			nfound;
+	List	   *files = NIL;
+
+	*single_file = false;
+	location = ExecEvalExpr(linitial(state->arg_states), econtext, &isnull1);
+	recursive = ExecEvalExpr(lsecond(state->arg_states), econtext, &isnull2);
+	if (!isnull1 && !isnull2)
+	{
+		trail_check_file_access();
+		files = trail_scan_files(TextDatumGetCString(location),
+								 (DatumGetBool(recursive) ? TRAIL_WALK_RECURSIVE : 0) |
+								 TRAIL_WALK_EVENT_FILES,
+								 walk_prune(state), NULL,
+								 trail_report_create(TRAIL_ON_ERROR_SKIP),
+								 single_file, &nfound, NULL);
+	}
+	MemoryContextSwitchTo(old);
+	return files;
+}
+
+static Size
+estimate_dsm_read(CustomScanState *node, ParallelContext *pcxt)
+{
+	ReadScanState *state = (ReadScanState *) node;
+	bool		single_file;
+
+	return trail_shared_files_size(all_files(state, &single_file),
+								   pcxt->nworkers);
+}
+
+static void
+init_dsm_read(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	ReadScanState *state = (ReadScanState *) node;
+	bool		single_file;
+	List	   *files = all_files(state, &single_file);
+
+	trail_shared_files_init(coordinate, files, single_file, pcxt->nworkers);
+	state->shared = coordinate;
+}
+
+static void
+reinit_dsm_read(CustomScanState *node, ParallelContext *pcxt, void *coordinate)
+{
+	trail_shared_files_rewind(coordinate);
+}
+
+static void
+init_worker_read(CustomScanState *node, shm_toc *toc, void *coordinate)
+{
+	((ReadScanState *) node)->shared = coordinate;
+}
+
+/*
+ * Workers add their counts to shared memory; the leader reads them before
+ * the shared memory goes away.
+ */
+static void
+shutdown_read(CustomScanState *node)
+{
+	ReadScanState *state = (ReadScanState *) node;
+	TrailScanCounts counts = state->counts;
+
+	if (state->shared == NULL)
+		return;
+	if (state->scan)
+	{
+		TrailScanCounts c;
+
+		trail_scan_counts(state->scan, &c);
+		trail_scan_counts_add(&counts, &c);
+	}
+	trail_shared_files_shutdown(state->shared, &counts, &state->parallel,
+								state->css.ss.ps.state->es_query_cxt);
+
+	/*
+	 * Shutdown comes when no more rows are wanted (the end, or a Limit
+	 * reached): a scan still open takes no more files.  A rescan after
+	 * this is a serial run of its own.
+	 */
+	state->shared = NULL;
+	if (state->scan)
+	{
+		state->files = NIL;
+		state->next_file = 0;
+		trail_scan_set_file_source(state->scan, next_path, state,
+								   state->single_file);
 	}
 }
 

@@ -10,11 +10,13 @@
  * the rescans of one statement (a correlated subquery runs its scan once
  * per outer row); every new statement sees the tree as it is now.  Only
  * walks without problems are kept, so that the scan's own walk reports
- * them.
+ * them.  Planning sizes what it will read from a sample of the files.
  *
  *-------------------------------------------------------------------------
  */
 #include "trail.h"
+
+#include <sys/stat.h>
 
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -32,6 +34,9 @@ typedef struct CachedWalk
 	List	   *files;			/* of TrailFile */
 	TrailWalkStats stats;
 } CachedWalk;
+
+/* planning stat()s at most about this many files for its estimates */
+#define TRAIL_PLAN_SAMPLE_FILES 1000
 
 /* walks kept per statement: a UNION of a few windows, not a LATERAL list */
 #define MAX_CACHED_WALKS 4
@@ -216,4 +221,50 @@ trail_scan_files(const char *location, int walk_flags, TrailPrune *folders,
 			paths = lappend(paths, pstrdup(f->path));
 	}
 	return paths;
+}
+
+static bool
+is_gzip_name(const char *path)
+{
+	size_t		len = strlen(path);
+
+	return len > 3 && strcmp(path + len - 3, ".gz") == 0;
+}
+
+/*
+ * The bytes of a list of TrailFiles and a guess of their records, from the
+ * sizes of at most TRAIL_PLAN_SAMPLE_FILES of them (stat()ing every file of
+ * a large tree would cost more than the plan is worth).
+ */
+void
+trail_estimate_files(List *files, double *bytes, double *records)
+{
+	int			nfiles = list_length(files);
+	int			step = Max(1, nfiles / TRAIL_PLAN_SAMPLE_FILES);
+	double		sampled_bytes = 0;
+	double		sampled_records = 0;
+	int			nsampled = 0;
+	int			i;
+
+	*bytes = *records = 0;
+	for (i = 0; i < nfiles; i += step)
+	{
+		TrailFile  *f = (TrailFile *) list_nth(files, i);
+		struct stat st;
+
+		if (f->size < 0 && stat(f->path, &st) == 0)
+			f->size = st.st_size;
+		if (f->size < 0)
+			continue;
+		nsampled++;
+		sampled_bytes += f->size;
+		sampled_records += f->size / (is_gzip_name(f->path) ?
+									  TRAIL_GZIP_BYTES_PER_RECORD :
+									  TRAIL_PLAIN_BYTES_PER_RECORD);
+	}
+	if (nsampled > 0)
+	{
+		*bytes = sampled_bytes * nfiles / nsampled;
+		*records = sampled_records * nfiles / nsampled;
+	}
 }

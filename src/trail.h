@@ -631,6 +631,15 @@ extern List *trail_scan_files(const char *location, int walk_flags,
 							  TrailWalkStats *stats);
 extern char *trail_walk_stats_text(const TrailWalkStats *stats);
 
+/* records per byte of file, before ANALYZE has measured it */
+#define TRAIL_GZIP_BYTES_PER_RECORD 150.0
+#define TRAIL_PLAIN_BYTES_PER_RECORD 1500.0
+
+/* decoding a record costs about this many cpu_tuple_costs */
+#define TRAIL_DECODE_COST_FACTOR 10.0
+
+extern void trail_estimate_files(List *files, double *bytes, double *records);
+
 /* ----------------------------------------------------------------
  * parallel_files.c: the file list of a parallel scan, in shared memory
  * ----------------------------------------------------------------
@@ -709,6 +718,7 @@ extern char *trail_prune_describe_time(TrailPrune *prune);
  * functions.c: SQL-callable functions and the privilege check
  * ----------------------------------------------------------------
  */
+extern bool trail_may_read_files(void);
 extern void trail_check_file_access(void);
 
 /* ----------------------------------------------------------------
