@@ -473,7 +473,8 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 		cpath->path.startup_cost = 0;
 		cpath->path.total_cost = run * join_share(kind, rel, ppi, attr_columns);
 		cpath->path.pathkeys = NIL;
-		cpath->flags = 0;
+		/* ExecScan projects: no Result node above the scan */
+		cpath->flags = CUSTOMPATH_SUPPORT_PROJECTION;
 		cpath->custom_paths = NIL;
 		cpath->custom_private = list_make3(makeInteger(kind),
 										   makeInteger(fexpr->funcid),
