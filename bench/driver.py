@@ -32,8 +32,8 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 LABELS = [  # query id, label
     ("count", "count(*)"),
     ("grouped", "write events by source, name"),
-    ("grouped_w0", "  same, FDW, max_parallel_workers 0"),
-    ("grouped_w2", "  same, FDW, max_parallel_workers 2"),
+    ("grouped_w0", "  same, max_parallel_workers 0"),
+    ("grouped_w2", "  same, max_parallel_workers 2"),
     ("all_rows", "every column: count(t)"),
     ("all_copy", "every column: COPY TO /dev/null"),
     ("day", "one day of 14 (event_time window)"),
@@ -253,7 +253,10 @@ class Bench:
             return self.skip("trail_srf", "trail is not available (%s); run make install" % err.strip())
         self.info["trail_version"] = v
         rel = self.relation("trail_srf")
-        self.trail_queries("trail_srf", rel, warmup=self.warmup("trail_srf"))
+        warm = self.warmup("trail_srf")
+        # one process, like every other row; parallelism is measured apart
+        self.trail_queries("trail_srf", rel, setup=SERIAL, warmup=warm)
+        self.parallel_rows("trail_srf", rel, warm)
 
     def trail_fdw(self):
         rc, out, err = self.sql("SELECT 1 FROM pg_foreign_data_wrapper WHERE fdwname = 'trail_fdw';")
@@ -278,12 +281,17 @@ class Bench:
             self.timed_sql("trail_fdw_zlib", "count", "SELECT count(*) FROM bench.events", zsetup, warm,
                            self.parse_count)
             self.timed_sql("trail_fdw_zlib", "grouped", q, zsetup, warm, self.parse_groups)
+        self.parallel_rows("trail_fdw", "bench.events", warm)
+
+    def parallel_rows(self, system, rel, warm):
+        """The grouped query with no worker and with two."""
+        q = self.trail_query_texts()["grouped"] % rel
         for w in (0, 2):
             setup = "SET max_parallel_workers_per_gather = %d;" % w
             rc, out, err = self.sql(setup + "\nEXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + q + ";")
             launched = sum(int(x) for x in re.findall(r"Workers Launched: (\d+)", out))
             plan = out if rc == 0 else err
-            self.timed_sql("trail_fdw", "grouped_w%d" % w, q, setup, warm, self.parse_groups,
+            self.timed_sql(system, "grouped_w%d" % w, q, setup, warm, self.parse_groups,
                            workers_launched=launched, plan=plan)
 
     # ------------------------------------------------------------------
@@ -995,7 +1003,8 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
                   "SELECT pg_sleep(0.5);\n") % (pidfile, lit(self.small_file), lit(path))
         p = subprocess.Popen([self.psql, "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        p.stdin.write("SET TimeZone = 'UTC';\n" + script)
+        # one process: the backend whose memory is measured reads the file
+        p.stdin.write("SET TimeZone = 'UTC';\n" + SERIAL + "\n" + script)
         p.stdin.close()
         out_lines, err_chunks = [], []
         t_out = threading.Thread(target=lambda: out_lines.extend(p.stdout.read().splitlines()))
@@ -1130,7 +1139,7 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
                                                   "x fast")
         print(hdr)
         print("-" * len(hdr))
-        print("(one process per row unless it says otherwise; x trail: against trail.read, or the FDW's own 0-worker run;")
+        print("(one process per row unless it says otherwise; x trail: against trail.read, its 0-worker run in the worker rows;")
         print(" x floor: against the zlib floor; x fast: against the floor of the inflater trail uses, %s)"
               % (self.info.get("trail_inflater") or "unknown"))
         for qid, qlabel in LABELS:
@@ -1142,7 +1151,7 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
             if qid in ("load", "load_grouped"):
                 tref = self.get("trail_srf", "grouped") or self.get("trail_fdw", "grouped")
             if qid.startswith("grouped_w"):
-                tref = self.get("trail_fdw", "grouped_w0")
+                tref = self.get("trail_srf", "grouped_w0") or self.get("trail_fdw", "grouped_w0")
             if qid == "verify":
                 tref = self.get("trail_verify", "verify")
             fq = "large" if qid == "large" else "count"
@@ -1230,13 +1239,18 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
         if sd is not None and fd is not None and sd > 0:
             T.append({"target": "store daily report vs FDW (one day of 14)", "status": "info",
                       "detail": "%.2fx faster (%.3f s vs %.3f s)" % (fd / sd, sd, fd)})
-        w0, w2 = self.get("trail_fdw", "grouped_w0"), self.get("trail_fdw", "grouped_w2")
-        if w0 is not None and w2 is not None:
-            launched = next((m.get("workers_launched") for m in self.rows if m["query"] == "grouped_w2"), None)
-            add("FDW two parallel workers >= 1.8x one", w0 >= 1.8 * w2,
-                "%.2fx (workers launched: %s)" % (w0 / w2, launched))
-        else:
-            add("FDW two parallel workers >= 1.8x one", None, "FDW not measured")
+        for sysid, name in (("trail_fdw", "FDW"), ("trail_srf", "trail.read")):
+            w0, w2 = self.get(sysid, "grouped_w0"), self.get(sysid, "grouped_w2")
+            if w0 is not None and w2 is not None:
+                launched = next((m.get("workers_launched") for m in self.rows
+                                 if m["system"] == sysid and m["query"] == "grouped_w2"), None)
+                add("%s two parallel workers >= 1.8x one" % name, w0 >= 1.8 * w2,
+                    "%.2fx (workers launched: %s)" % (w0 / w2, launched))
+            else:
+                add("%s two parallel workers >= 1.8x one" % name, None, "%s not measured" % name)
+        ratio("trail.read within 1.1x of the FDW: %s" % dict(LABELS)["grouped_w2"].strip(), "trail_srf",
+              "grouped_w2", "trail_fdw", self.get("trail_srf", "grouped_w2"), self.get("trail_fdw", "grouped_w2"),
+              1.1)
         mem = [m for m in self.rows if m["query"] == "large" and m.get("memory")]
         for m in mem:
             g = m["memory"]["growth"]
