@@ -685,19 +685,11 @@ static void
 trailShutdownForeignScan(ForeignScanState *node)
 {
 	TrailExecState *state = (TrailExecState *) node->fdw_state;
-	TrailScanCounts counts = state->counts;
 
 	if (state->shared == NULL)
 		return;
-	if (state->scan)
-	{
-		TrailScanCounts c;
-
-		trail_scan_counts(state->scan, &c);
-		trail_scan_counts_add(&counts, &c);
-	}
-	trail_shared_files_shutdown(state->shared, &counts, &state->parallel,
-								state->cxt);
+	trail_shared_files_shutdown(state->shared, &state->counts, state->scan,
+								&state->parallel, state->cxt);
 
 	/*
 	 * The shared memory is about to go.  Shutdown comes when no more rows

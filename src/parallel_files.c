@@ -172,7 +172,8 @@ trail_shared_files_next(TrailSharedFiles *shared, TrailPrune *prune)
 
 /*
  * At the shutdown of a parallel scan, before the shared memory goes: a
- * worker adds counts (all its scans read) to the workers' totals; the
+ * worker adds what its scans read (finished: the counts of those that have
+ * ended; scan: the one still open, or NULL) to the workers' totals; the
  * leader adds those totals and the files each process took to report,
  * allocating its files_taken in cxt.  The leader's scan shuts down before
  * the Gather above it waits for the workers: when a Limit stopped the
@@ -180,15 +181,25 @@ trail_shared_files_next(TrailSharedFiles *shared, TrailPrune *prune)
  */
 void
 trail_shared_files_shutdown(TrailSharedFiles *shared,
-							const TrailScanCounts *counts,
+							const TrailScanCounts *finished,
+							TrailScanState *scan,
 							TrailParallelReport *report, MemoryContext cxt)
 {
 	int			i;
 
 	if (IsParallelWorker())
 	{
+		TrailScanCounts counts = *finished;
+
+		if (scan != NULL)
+		{
+			TrailScanCounts open;
+
+			trail_scan_counts(scan, &open);
+			trail_scan_counts_add(&counts, &open);
+		}
 		SpinLockAcquire(&shared->mutex);
-		trail_scan_counts_add(&shared->workers, counts);
+		trail_scan_counts_add(&shared->workers, &counts);
 		SpinLockRelease(&shared->mutex);
 		return;
 	}

@@ -1083,18 +1083,11 @@ static void
 shutdown_read(CustomScanState *node)
 {
 	ReadScanState *state = (ReadScanState *) node;
-	TrailScanCounts counts = state->counts;
 
 	if (state->shared == NULL)
 		return;
-	if (state->scan)
-	{
-		TrailScanCounts c;
-
-		trail_scan_counts(state->scan, &c);
-		trail_scan_counts_add(&counts, &c);
-	}
-	trail_shared_files_shutdown(state->shared, &counts, &state->parallel,
+	trail_shared_files_shutdown(state->shared, &state->counts, state->scan,
+								&state->parallel,
 								state->css.ss.ps.state->es_query_cxt);
 
 	/*

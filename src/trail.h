@@ -663,7 +663,8 @@ extern bool trail_shared_files_single_file(const TrailSharedFiles *shared);
 extern const char *trail_shared_files_next(TrailSharedFiles *shared,
 										   struct TrailPrune *prune);
 extern void trail_shared_files_shutdown(TrailSharedFiles *shared,
-										const TrailScanCounts *counts,
+										const TrailScanCounts *finished,
+										TrailScanState *scan,
 										TrailParallelReport *report,
 										MemoryContext cxt);
 extern char *trail_parallel_report_text(const TrailParallelReport *report);
