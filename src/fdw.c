@@ -170,7 +170,6 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	double		all_guess = 0;
 	double		all_pages;
 	double		all_tuples;
-	struct stat st;
 
 	trail_fdw_get_options(foreigntableid, &ps->opts);
 
@@ -192,18 +191,9 @@ trailGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	prune = trail_prune_begin(ps->filters, values, NULL,
 							  ps->opts.max_delivery_delay,
 							  ps->opts.folder_pruning, TRAIL_PRUNE_PLAN);
-	if (stat(ps->opts.location, &st) == 0)
-	{
-		TrailReport *quiet = trail_report_create(TRAIL_ON_ERROR_SKIP);
-		bool		is_directory;
-		List	   *files = trail_walk_cached(ps->opts.location,
-											  walk_flags(&ps->opts), prune,
-											  &is_directory, quiet, NULL);
-
-		trail_estimate_files(files, &all_bytes, &all_guess);
-		trail_estimate_files(trail_prune_files(prune, files), &bytes, &guess);
-	}
-	else
+	if (!trail_estimate_location(ps->opts.location, walk_flags(&ps->opts),
+								 prune, &bytes, &guess,
+								 &all_bytes, &all_guess))
 	{
 		/* not there (yet): estimate something small, as file_fdw does */
 		all_bytes = bytes = 10 * BLCKSZ;
@@ -293,11 +283,9 @@ trailGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 
 		if (workers > 0)
 		{
-			double		divisor = workers;
+			double		divisor = trail_parallel_divisor(workers);
 			ForeignPath *path;
 
-			if (parallel_leader_participation && 1.0 - 0.3 * workers > 0)
-				divisor += 1.0 - 0.3 * workers;
 			path = create_foreignscan_path(root, baserel, NULL,
 										   clamp_row_est(baserel->rows / divisor),
 										   startup, startup + run / divisor,
@@ -588,6 +576,7 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	if (es->analyze)
 	{
 		TrailScanCounts total = state->counts;
+		char	   *files_read;
 
 		if (state->scan)
 		{
@@ -598,9 +587,9 @@ trailExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		}
 		trail_scan_counts_add(&total, &state->parallel.workers);
 		ExplainPropertyText("Trail Records", trail_scan_counts_text(&total), es);
-		if (trail_parallel_report_text(&state->parallel))
-			ExplainPropertyText("Trail Files Read",
-								trail_parallel_report_text(&state->parallel), es);
+		files_read = trail_parallel_report_text(&state->parallel);
+		if (files_read)
+			ExplainPropertyText("Trail Files Read", files_read, es);
 	}
 }
 

@@ -21,6 +21,7 @@
 #include "trail.h"
 
 #include "access/parallel.h"
+#include "optimizer/optimizer.h"
 #include "port/atomics.h"
 #include "storage/spin.h"
 
@@ -216,6 +217,21 @@ trail_shared_files_shutdown(TrailSharedFiles *shared,
 	}
 	for (i = 0; i < shared->nparticipants; i++)
 		report->files_taken[i] += pg_atomic_read_u64(&SHARED_TAKEN(shared)[i]);
+}
+
+/*
+ * For planning: the share of a scan's rows and cost one process of a
+ * parallel scan with this many workers has, counting the leader's part as
+ * PostgreSQL's own partial paths do (costsize.c's get_parallel_divisor).
+ */
+double
+trail_parallel_divisor(int workers)
+{
+	double		divisor = workers;
+
+	if (parallel_leader_participation && 1.0 - 0.3 * workers > 0)
+		divisor += 1.0 - 0.3 * workers;
+	return divisor;
 }
 
 /*

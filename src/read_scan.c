@@ -335,12 +335,8 @@ read_workers(PlannerInfo *root, RelOptInfo *rel, FuncExpr *fexpr,
 	List	   *exprs = NIL;
 	List	   *values = NIL;
 	List	   *filters;
-	List	   *files;
 	TrailPrune *prune;
 	ListCell   *lc;
-	char	   *location;
-	struct stat st;
-	bool		is_directory;
 	double		bytes,
 				records,
 				all_bytes,
@@ -354,9 +350,6 @@ read_workers(PlannerInfo *root, RelOptInfo *rel, FuncExpr *fexpr,
 		!IsA(rec, Const) || ((Const *) rec)->constisnull ||
 		!trail_may_read_files())
 		return 0;
-	location = TextDatumGetCString(((Const *) loc)->constvalue);
-	if (stat(location, &st) != 0)
-		return 0;
 
 	/* the files the quals' values known now keep (as the foreign table) */
 	filters = trail_prune_classify(rel, attr_columns, &exprs);
@@ -365,13 +358,12 @@ read_workers(PlannerInfo *root, RelOptInfo *rel, FuncExpr *fexpr,
 	prune = trail_prune_begin(filters, values, NULL,
 							  trail_max_delivery_delay_usecs(),
 							  trail_folder_pruning, TRAIL_PRUNE_PLAN);
-	files = trail_walk_cached(location,
-							  (DatumGetBool(((Const *) rec)->constvalue) ?
-							   TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES,
-							  prune, &is_directory,
-							  trail_report_create(TRAIL_ON_ERROR_SKIP), NULL);
-	trail_estimate_files(files, &all_bytes, &all_records);
-	trail_estimate_files(trail_prune_files(prune, files), &bytes, &records);
+	if (!trail_estimate_location(TextDatumGetCString(((Const *) loc)->constvalue),
+								 (DatumGetBool(((Const *) rec)->constvalue) ?
+								  TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES,
+								 prune, &bytes, &records,
+								 &all_bytes, &all_records))
+		return 0;
 	pages = Max(1.0, ceil(bytes / BLCKSZ));
 	workers = compute_parallel_worker(rel, pages, -1,
 									  max_parallel_workers_per_gather);
@@ -497,11 +489,9 @@ trail_set_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti,
 	if (workers > 0)
 	{
 		CustomPath *cpath = makeNode(CustomPath);
-		double		divisor = workers;
+		double		divisor = trail_parallel_divisor(workers);
 
 		memcpy(cpath, linitial(paths), sizeof(CustomPath));
-		if (parallel_leader_participation && 1.0 - 0.3 * workers > 0)
-			divisor += 1.0 - 0.3 * workers;
 		cpath->path.parallel_aware = true;
 		cpath->path.parallel_safe = true;
 		cpath->path.parallel_workers = workers;
@@ -987,6 +977,7 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 	if (es->analyze)
 	{
 		TrailScanCounts total = state->counts;
+		char	   *files_read;
 
 		if (state->scan)
 		{
@@ -997,9 +988,9 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 		}
 		trail_scan_counts_add(&total, &state->parallel.workers);
 		ExplainPropertyText("Trail Records", trail_scan_counts_text(&total), es);
-		if (trail_parallel_report_text(&state->parallel))
-			ExplainPropertyText("Trail Files Read",
-								trail_parallel_report_text(&state->parallel), es);
+		files_read = trail_parallel_report_text(&state->parallel);
+		if (files_read)
+			ExplainPropertyText("Trail Files Read", files_read, es);
 	}
 }
 

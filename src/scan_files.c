@@ -236,8 +236,8 @@ is_gzip_name(const char *path)
  * sizes of at most TRAIL_PLAN_SAMPLE_FILES of them (stat()ing every file of
  * a large tree would cost more than the plan is worth).
  */
-void
-trail_estimate_files(List *files, double *bytes, double *records)
+static void
+estimate_files(List *files, double *bytes, double *records)
 {
 	int			nfiles = list_length(files);
 	int			step = Max(1, nfiles / TRAIL_PLAN_SAMPLE_FILES);
@@ -267,4 +267,28 @@ trail_estimate_files(List *files, double *bytes, double *records)
 		*bytes = sampled_bytes * nfiles / nsampled;
 		*records = sampled_records * nfiles / nsampled;
 	}
+}
+
+/*
+ * For planning: the bytes and a guess of the records of the files under
+ * location that prune (the quals' values known now) keeps, and of all of
+ * them.  The walk is this statement's, which the scan then reuses; its
+ * problems are the scan's to report.  False when location is not there.
+ */
+bool
+trail_estimate_location(const char *location, int flags, TrailPrune *prune,
+						double *bytes, double *records,
+						double *all_bytes, double *all_records)
+{
+	struct stat st;
+	bool		is_directory;
+	List	   *files;
+
+	if (stat(location, &st) != 0)
+		return false;
+	files = trail_walk_cached(location, flags, prune, &is_directory,
+							  trail_report_create(TRAIL_ON_ERROR_SKIP), NULL);
+	estimate_files(files, all_bytes, all_records);
+	estimate_files(trail_prune_files(prune, files), bytes, records);
+	return true;
 }

@@ -638,7 +638,10 @@ extern char *trail_walk_stats_text(const TrailWalkStats *stats);
 /* decoding a record costs about this many cpu_tuple_costs */
 #define TRAIL_DECODE_COST_FACTOR 10.0
 
-extern void trail_estimate_files(List *files, double *bytes, double *records);
+extern bool trail_estimate_location(const char *location, int flags,
+									struct TrailPrune *prune,
+									double *bytes, double *records,
+									double *all_bytes, double *all_records);
 
 /* ----------------------------------------------------------------
  * parallel_files.c: the file list of a parallel scan, in shared memory
@@ -668,6 +671,7 @@ extern void trail_shared_files_shutdown(TrailSharedFiles *shared,
 										TrailParallelReport *report,
 										MemoryContext cxt);
 extern char *trail_parallel_report_text(const TrailParallelReport *report);
+extern double trail_parallel_divisor(int workers);
 
 /* ----------------------------------------------------------------
  * pruning.c: quals -> which files to open and which records to decode
