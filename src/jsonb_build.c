@@ -1,15 +1,24 @@
 /*-------------------------------------------------------------------------
  *
  * jsonb_build.c
- *	  A JSON value the scanner has validated -> jsonb, built directly with
- *	  pushJsonbValue() instead of through jsonb_in, which would lex the
- *	  text again and copy every string one character at a time.
+ *	  A JSON value the scanner has validated -> jsonb, built directly
+ *	  instead of through jsonb_in, which would lex the text again and copy
+ *	  every string one character at a time.
  *
  * The result is the jsonb that PostgreSQL's own input gives for the same
- * text: numbers go through numeric_in, duplicate keys are resolved by
- * pushJsonbValue as in jsonb_in (the last wins), escapes are decoded the
- * same way -- except that \u0000 and unpaired surrogates, which jsonb_in
+ * text, byte for byte: numbers go through numeric_in, duplicate keys are
+ * resolved as in jsonb_in (the last wins), escapes are decoded the same
+ * way -- except that \u0000 and unpaired surrogates, which jsonb_in
  * rejects, become U+FFFD (counted in *replaced).
+ *
+ * Two passes: the text becomes a JsonbValue tree (keys sorted as jsonb
+ * stores them), and the tree is written in jsonb's binary format by
+ * write_value(), which lays it out exactly as PostgreSQL's
+ * convertJsonbValue() does (jsonb_util.c) into a buffer sized once from a
+ * bound the first pass keeps.  PostgreSQL's JsonbValueToJsonb() spent a
+ * tenth of a scan of every column growing its buffer and calling a
+ * function per byte run; a value whose bound could pass jsonb's size
+ * limit is still handed to it, so that its limit errors stay PostgreSQL's.
  *
  *-------------------------------------------------------------------------
  */
@@ -30,7 +39,16 @@ typedef struct BuildState
 	bool		failed;
 	int			depth;			/* of build_value's recursion */
 	TrailStringBlock blk;		/* the quotes of the bytes being walked */
+	Size		bound;			/* >= the bytes write_value() will write */
 } BuildState;
+
+/*
+ * What write_value() may write for one value besides its own bytes: its
+ * JEntry, and up to three bytes of padding before a number or a container
+ * (whose header adds four more).
+ */
+#define ENTRY_BOUND		(sizeof(JEntry) + 3)
+#define CONTAINER_BOUND	(ENTRY_BOUND + sizeof(uint32))
 
 static const char *
 skip_ws(const char *p, const char *end)
@@ -78,6 +96,7 @@ string_value(BuildState *bs, const char *p, JsonbValue *v)
 	v->type = jbvString;
 	v->val.string.val = text;
 	v->val.string.len = len;
+	bs->bound += len + sizeof(JEntry);
 	return after;
 }
 
@@ -89,8 +108,9 @@ string_value(BuildState *bs, const char *p, JsonbValue *v)
  * but a leading '-'.
  */
 static const char *
-number_value(const char *p, const char *end, JsonbValue *v)
+number_value(BuildState *bs, const char *p, JsonbValue *v)
 {
+	const char *end = bs->end;
 	const char *q = p;
 	char		buf[64];
 	char	   *text = buf;
@@ -113,6 +133,7 @@ number_value(const char *p, const char *end, JsonbValue *v)
 		for (; d < q; d++)
 			n = n * 10 + (*d - '0');
 		v->val.numeric = int64_to_numeric(*p == '-' ? -n : n);
+		bs->bound += VARSIZE_ANY(v->val.numeric) + ENTRY_BOUND;
 		return q;
 	}
 	if (q - p >= (ptrdiff_t) sizeof(buf))
@@ -123,6 +144,7 @@ number_value(const char *p, const char *end, JsonbValue *v)
 														 CStringGetDatum(text),
 														 ObjectIdGetDatum(InvalidOid),
 														 Int32GetDatum(-1)));
+	bs->bound += VARSIZE_ANY(v->val.numeric) + ENTRY_BOUND;
 	return q;
 }
 
@@ -197,6 +219,11 @@ build_value(BuildState *bs, const char *p, JsonbValue *v)
 	if (bs->depth % 64 == 0)
 		check_stack_depth();
 	p = skip_ws(p, bs->end);
+	/* (strings and numbers add to the bound where they are built) */
+	if (*p == '{' || *p == '[')
+		bs->bound += CONTAINER_BOUND;
+	else if (*p == 't' || *p == 'f' || *p == 'n')
+		bs->bound += sizeof(JEntry);
 	switch (*p)
 	{
 		case '{':
@@ -266,8 +293,161 @@ build_value(BuildState *bs, const char *p, JsonbValue *v)
 			v->type = jbvNull;
 			return p + 4;
 		default:
-			return number_value(p, bs->end, v);
+			return number_value(bs, p, v);
 	}
+}
+
+/*
+ * The writer: jsonb's binary format, laid out as convertJsonbValue() lays
+ * it out.  A container is a uint32 header (its count and kind), a JEntry
+ * per child (an object's keys first, then its values, both in key order),
+ * then the children's bytes.  A JEntry holds the child's type and length,
+ * or in every JB_OFFSET_STRIDE'th child the end offset of its bytes
+ * instead.  Numbers and containers start at a 4-byte boundary of the
+ * whole datum (its varlena header included); the padding counts in their
+ * length.
+ */
+typedef struct JsonbWriter
+{
+	char	   *data;			/* the datum, sized from BuildState.bound */
+	Size		len;
+} JsonbWriter;
+
+static void write_value(JsonbWriter *w, const JsonbValue *v, JEntry *entry);
+
+static inline int
+write_padding(JsonbWriter *w)
+{
+	int			padlen = (int) (INTALIGN(w->len) - w->len);
+	int			i;
+
+	for (i = 0; i < padlen; i++)
+		w->data[w->len++] = '\0';
+	return padlen;
+}
+
+static inline void
+write_bytes(JsonbWriter *w, const void *bytes, Size len)
+{
+	memcpy(w->data + w->len, bytes, len);
+	w->len += len;
+}
+
+/* a scalar's bytes; *entry gets its JEntry with its length */
+static inline void
+write_scalar(JsonbWriter *w, const JsonbValue *v, JEntry *entry)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			write_bytes(w, v->val.string.val, v->val.string.len);
+			*entry = JENTRY_ISSTRING | v->val.string.len;
+			break;
+		case jbvNumeric:
+			{
+				/* a JSON number is never NaN, which jsonb stores as text */
+				Size		numlen = VARSIZE_ANY(v->val.numeric);
+				int			padlen = write_padding(w);
+
+				write_bytes(w, v->val.numeric, numlen);
+				*entry = JENTRY_ISNUMERIC | (padlen + numlen);
+				break;
+			}
+		case jbvBool:
+			*entry = v->val.boolean ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+			break;
+		case jbvNull:
+			*entry = JENTRY_ISNULL;
+			break;
+		default:
+			elog(ERROR, "trail: unexpected jsonb value type %d", (int) v->type);
+	}
+}
+
+/*
+ * One child of a container: its bytes, and its JEntry at entries[i] of
+ * count.  *total is the length of the container's children so far, which
+ * every JB_OFFSET_STRIDE'th JEntry holds instead of a length.
+ */
+static inline void
+write_child(JsonbWriter *w, const JsonbValue *v, Size entries, int i,
+			uint32 *total)
+{
+	JEntry		entry;
+
+	if (v->type == jbvArray || v->type == jbvObject)
+		write_value(w, v, &entry);
+	else
+		write_scalar(w, v, &entry);
+	*total += JBE_OFFLENFLD(entry);
+	if (i % JB_OFFSET_STRIDE == 0)
+		entry = (entry & JENTRY_TYPEMASK) | *total | JENTRY_HAS_OFF;
+	memcpy(w->data + entries + i * sizeof(JEntry), &entry, sizeof(JEntry));
+}
+
+/* an array or an object; *entry gets its JEntry */
+static void
+write_value(JsonbWriter *w, const JsonbValue *v, JEntry *entry)
+{
+	Size		start = w->len;
+	Size		entries;
+	uint32		header;
+	uint32		total = 0;
+	int			i;
+
+	write_padding(w);
+	if (v->type == jbvArray)
+	{
+		int			n = v->val.array.nElems;
+
+		header = n | JB_FARRAY | (v->val.array.rawScalar ? JB_FSCALAR : 0);
+		write_bytes(w, &header, sizeof(uint32));
+		entries = w->len;
+		w->len += n * sizeof(JEntry);
+		for (i = 0; i < n; i++)
+			write_child(w, &v->val.array.elems[i], entries, i, &total);
+	}
+	else
+	{
+		int			n = v->val.object.nPairs;
+
+		header = n | JB_FOBJECT;
+		write_bytes(w, &header, sizeof(uint32));
+		entries = w->len;
+		w->len += 2 * n * sizeof(JEntry);
+		for (i = 0; i < n; i++)
+			write_child(w, &v->val.object.pairs[i].key, entries, i, &total);
+		for (i = 0; i < n; i++)
+			write_child(w, &v->val.object.pairs[i].value, entries, n + i, &total);
+	}
+	*entry = JENTRY_ISCONTAINER | (uint32) (w->len - start);
+}
+
+/*
+ * The jsonb datum of a tree whose bytes are at most bound.  A scalar is
+ * stored as jsonb stores one: a one-element array flagged as a raw scalar.
+ */
+static Jsonb *
+write_jsonb(JsonbValue *v, Size bound)
+{
+	JsonbWriter w;
+	JsonbValue	array;
+	JEntry		entry;
+
+	if (v->type != jbvArray && v->type != jbvObject)
+	{
+		array.type = jbvArray;
+		array.val.array.nElems = 1;
+		array.val.array.elems = v;
+		array.val.array.rawScalar = true;
+		v = &array;
+	}
+	w.data = palloc(VARHDRSZ + CONTAINER_BOUND + bound);
+	w.len = VARHDRSZ;
+	write_value(&w, v, &entry);
+	Assert(w.len <= VARHDRSZ + CONTAINER_BOUND + bound);
+	SET_VARSIZE(w.data, w.len);
+	return (Jsonb *) w.data;
 }
 
 /*
@@ -290,7 +470,13 @@ trail_jsonb_from_slice(TrailSlice value, bool convert_encoding, int *replaced,
 	*replaced = bs.replaced;
 	if (bs.failed)
 		return false;
-	/* (a scalar becomes jsonb's one-element "raw scalar" array here) */
-	*result = JsonbPGetDatum(JsonbValueToJsonb(&v));
+	/*
+	 * No container of a value this small can pass jsonb's limit on a
+	 * container's bytes; PostgreSQL's writer reports one that could.
+	 */
+	if (bs.bound < JENTRY_OFFLENMASK - CONTAINER_BOUND)
+		*result = JsonbPGetDatum(write_jsonb(&v, bs.bound));
+	else
+		*result = JsonbPGetDatum(JsonbValueToJsonb(&v));
 	return true;
 }

@@ -207,5 +207,42 @@ cmp_ok($count // 0, '>=', $dir_rows_expected,
 my $warnings = () = ($err // '') =~ /WARNING:/g;
 is($warnings, 1, 'directory mode ends with one WARNING') or diag $err;
 
+# trail writes jsonb's binary format itself (jsonb_build.c): every jsonb
+# column of every real record must be the datum PostgreSQL's own input
+# makes of the field's text -- equal, with the same text and the same size
+# (the size catches a layout that compares equal but is not jsonb_in's).
+my @jsonb_columns = (
+	[ user_identity => "raw->'userIdentity'" ],
+	[ request_parameters => "raw->'requestParameters'" ],
+	[ response_elements => "raw->'responseElements'" ],
+	[ additional_event_data => "raw->'additionalEventData'" ],
+	[ service_event_details => "raw->'serviceEventDetails'" ],
+	[ resources => "raw->'resources'" ],
+	[ tls_details => "raw->'tlsDetails'" ],
+	[ addendum => "raw->'addendum'" ],
+	[ edge_device_details => "raw->'edgeDeviceDetails'" ],
+	[ insight_details => "raw->'insightDetails'" ],
+	[ on_behalf_of => "raw->'userIdentity'->'onBehalfOf'" ],
+	[ in_scope_of => "raw->'userIdentity'->'inScopeOf'" ],
+	[ event_context => "raw->'eventContext'" ]);
+my $differs = join("\n\t   OR ",
+	map {
+		my ($c, $f) = @$_;
+		# JSON null is SQL NULL in a column
+		$f = "nullif(($f)::text, 'null')";
+		"($f)::text::jsonb IS DISTINCT FROM $c"
+		  . " OR ($f)::text::jsonb::text IS DISTINCT FROM $c\::text"
+		  . " OR pg_column_size(($f)::text::jsonb) IS DISTINCT FROM pg_column_size($c)"
+	} @jsonb_columns);
+my $nonnull = join(' + ', map { "count($_->[0])" } @jsonb_columns);
+($ok, my $out, $err) = query($corpus, qq{
+	SELECT count(*) FILTER (WHERE $differs), $nonnull
+	FROM trail.read(:'path', on_error => 'skip');});
+my ($nbad, $nvalues) = split /\|/, ($out // '');
+ok($ok && defined $nbad && $nbad == 0,
+	'every jsonb column of the corpus is the jsonb of its text, byte for byte')
+  or diag $ok ? "$nbad records differ" : "error: $err";
+cmp_ok($nvalues // 0, '>', 1000, "and there are many of them ($nvalues)");
+
 $node->stop;
 done_testing();
