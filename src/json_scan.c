@@ -792,8 +792,18 @@ trail_json_get(const TrailMemberIndex *index, const char *key)
 
 	for (i = index->nmembers - 1; i >= 0; i--)
 	{
-		if (trail_json_key_equals(&index->members[i], key, keylen))
-			return index->members[i].value;
+		const TrailMember *m = &index->members[i];
+
+		/* nearly every key has no escape: compare its bytes here */
+		if (likely(!m->key_escaped))
+		{
+			if (m->keylen == keylen &&
+				(keylen == 0 || m->key[0] == key[0]) &&
+				memcmp(m->key, key, keylen) == 0)
+				return m->value;
+		}
+		else if (trail_json_key_equals(m, key, keylen))
+			return m->value;
 	}
 	return none;
 }
