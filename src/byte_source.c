@@ -710,6 +710,37 @@ push_gunzip(TrailSource *src)
 }
 
 /*
+ * The first two bytes of a layer into layer->peek, for sniffing: the number
+ * read (fewer at the end), or -1 with err filled.  Bytes a gunzip layer
+ * has inflated are looked at where they are and stay there, so that
+ * trail_source_read_view hands out the whole of its buffer, not the two
+ * bytes first; other bytes are read and replayed from layer->peek.
+ */
+static ssize_t
+layer_peek(Layer *layer, TrailError *err)
+{
+	ssize_t		n;
+
+	layer->npeek = 0;
+	layer->peekpos = 0;
+	if (layer->kind == LAYER_GUNZIP && trail_debug_read_size == 0)
+	{
+		n = gunzip_refill(layer, err);
+		if (n < 0)
+			return -1;
+		if (n >= 2)
+		{
+			memcpy(layer->peek, layer->outbuf + layer->out_pos, 2);
+			return 2;
+		}
+	}
+	n = layer_read_full(layer, layer->peek, 2, err);
+	if (n >= 0)
+		layer->npeek = (int) n;
+	return n;
+}
+
+/*
  * Peel gzip layers off the bottom layer: while the bytes start with the gzip
  * magic, put a gunzip layer on top.  Returns false on a read error.
  */
@@ -721,7 +752,7 @@ sniff_layers(TrailSource *src, TrailError *err)
 		Layer	   *top = src->top;
 		ssize_t		n;
 
-		n = layer_read_full(top, top->peek, 2, err);
+		n = layer_peek(top, err);
 		if (n < 0 && top->kind == LAYER_GUNZIP && top->failure != GZIP_OK)
 		{
 			/*
@@ -739,8 +770,6 @@ sniff_layers(TrailSource *src, TrailError *err)
 		}
 		if (n < 0)
 			return false;
-		top->npeek = (int) n;
-		top->peekpos = 0;
 		if (n < 2 || (unsigned char) top->peek[0] != 0x1f ||
 			(unsigned char) top->peek[1] != 0x8b)
 			return true;

@@ -17,9 +17,13 @@
  * memory is bounded by the largest record, not by the file.  Everything
  * else is read one top-level value at a time.
  *
- * A value that does not fit in the window is rescanned from its start after
- * the window has grown; the window at least doubles each time, so the cost
- * stays linear.
+ * The window is the source's own bytes (trail_source_read_view: where the
+ * inflater wrote them) while nothing is pending, so the bytes of most log
+ * files, which fit in one inflater buffer, are never copied; a value that
+ * goes on past those bytes is carried into the stream's own buffer, which
+ * reads on by copying.  A value that does not fit in the window is
+ * rescanned from its start after the window has grown; the window at least
+ * doubles each time, so the cost stays linear.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,12 +56,13 @@ struct TrailRecordStream
 	MemoryContext cxt;
 
 	/* the window: bytes [pos, fill) of buf are unread */
-	char	   *buf;
-	size_t		size;
+	const char *buf;			/* own, or the source's bytes */
 	size_t		pos;
 	size_t		fill;
 	int64		base;			/* stream offset of buf[0] */
 	bool		eof;
+	char	   *own;			/* the stream's buffer, once needed */
+	size_t		size;			/* of own */
 
 	StreamMode	mode;
 	ItemKind	item_kind;
@@ -98,8 +103,7 @@ trail_stream_begin(TrailSource *src)
 
 	rs->src = src;
 	rs->cxt = CurrentMemoryContext;
-	rs->size = TRAIL_WINDOW_INITIAL;
-	rs->buf = palloc(rs->size);
+	rs->buf = "";
 	rs->mode = MODE_TOP;
 	rs->content = TRAIL_CONTENT_UNKNOWN;
 	return rs;
@@ -170,6 +174,36 @@ too_large(TrailRecordStream *rs, TrailError *err)
 }
 
 /*
+ * Nothing is pending: the window becomes the source's next bytes, where
+ * they are.
+ */
+static bool
+view_next(TrailRecordStream *rs, TrailError *err)
+{
+	const char *data;
+	ssize_t		n;
+
+	rs->base += rs->fill;
+	rs->pos = rs->fill = 0;
+	rs->buf = "";
+	n = trail_source_read_view(rs->src, &data, err);
+	if (n < 0)
+	{
+		/* how far the decoded stream got, if anywhere */
+		err->offset = rs->base > 0 ? rs->base : -1;
+		return false;
+	}
+	if (n == 0)
+		rs->eof = true;
+	else
+	{
+		rs->buf = data;
+		rs->fill = n;
+	}
+	return true;
+}
+
+/*
  * Read more bytes into the window, keeping [pos, fill).  Returns false on a
  * read error or when the value being read would exceed the record size
  * limit; at the end of input it sets eof and returns true.
@@ -178,29 +212,44 @@ static bool
 refill(TrailRecordStream *rs, TrailError *err)
 {
 	ssize_t		n;
+	size_t		pending = rs->fill - rs->pos;
 	size_t		want;
 	size_t		got;
 
 	CHECK_FOR_INTERRUPTS();
 
 	/* the value being read already holds this many bytes and goes on */
-	if (rs->fill - rs->pos >= (size_t) trail_max_record_size * 1024)
+	if (pending >= (size_t) trail_max_record_size * 1024)
 	{
 		too_large(rs, err);
 		return false;
 	}
-	if (rs->pos > 0)
+	if (pending == 0)
+		return view_next(rs, err);
+
+	/* the pending bytes move to the start of our own buffer, grown */
+	if (rs->own == NULL)
 	{
-		memmove(rs->buf, rs->buf + rs->pos, rs->fill - rs->pos);
-		rs->base += rs->pos;
-		rs->fill -= rs->pos;
-		rs->pos = 0;
+		rs->size = TRAIL_WINDOW_INITIAL;
+		rs->own = MemoryContextAlloc(rs->cxt, rs->size);
 	}
-	if (rs->fill >= rs->size / 2)
+	while (pending >= rs->size / 2)
 	{
 		rs->size *= 2;
-		rs->buf = repalloc_huge(rs->buf, rs->size);
+		if (rs->buf == rs->own)
+			rs->buf = rs->own = repalloc_huge(rs->own, rs->size);
+		else
+		{
+			pfree(rs->own);
+			rs->own = MemoryContextAllocHuge(rs->cxt, rs->size);
+		}
 	}
+	if (rs->pos > 0 || rs->buf != rs->own)
+		memmove(rs->own, rs->buf + rs->pos, pending);
+	rs->buf = rs->own;
+	rs->base += rs->pos;
+	rs->fill = pending;
+	rs->pos = 0;
 
 	/*
 	 * Read at least as many bytes as are pending (or to the end of input):
@@ -212,7 +261,7 @@ refill(TrailRecordStream *rs, TrailError *err)
 	got = 0;
 	while (got < want && rs->fill < rs->size)
 	{
-		n = trail_source_read(rs->src, rs->buf + rs->fill,
+		n = trail_source_read(rs->src, rs->own + rs->fill,
 							  rs->size - rs->fill, err);
 		if (n < 0)
 		{
