@@ -146,7 +146,7 @@ table_outputs(Relation rel, const Bitmapset *needed, bool all,
 static int
 walk_flags(const TrailFdwOptions *opts)
 {
-	return (opts->recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES;
+	return trail_scan_walk_flags(opts->recursive);
 }
 
 /* ----------------------------------------------------------------

@@ -118,8 +118,7 @@ materialize_scan(FunctionCallInfo fcinfo, int ncolumns, TrailReport *report,
 	{
 		bool		is_directory;
 		List	   *files = trail_scan_walk(location,
-											(recursive ? TRAIL_WALK_RECURSIVE : 0) |
-											TRAIL_WALK_EVENT_FILES,
+											trail_scan_walk_flags(recursive),
 											&is_directory, report);
 
 		trail_scan_set_files(st, files, !is_directory);

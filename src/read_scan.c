@@ -359,8 +359,7 @@ read_workers(PlannerInfo *root, RelOptInfo *rel, FuncExpr *fexpr,
 							  trail_max_delivery_delay_usecs(),
 							  trail_folder_pruning, TRAIL_PRUNE_PLAN);
 	if (!trail_estimate_location(TextDatumGetCString(((Const *) loc)->constvalue),
-								 (DatumGetBool(((Const *) rec)->constvalue) ?
-								  TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES,
+								 trail_scan_walk_flags(DatumGetBool(((Const *) rec)->constvalue)),
 								 prune, &bytes, &records,
 								 &all_bytes, &all_records))
 		return 0;
@@ -765,8 +764,7 @@ start_run(ReadScanState *state)
 		else
 		{
 			state->files = trail_scan_files(state->location,
-											(recursive ? TRAIL_WALK_RECURSIVE : 0) |
-											TRAIL_WALK_EVENT_FILES,
+											trail_scan_walk_flags(recursive),
 											walk_prune(state), state->prune,
 											report, &state->single_file,
 											&state->nfound,
@@ -948,9 +946,7 @@ explain_read(CustomScanState *node, List *ancestors, ExplainState *es)
 				List	   *files;
 
 				files = trail_scan_files(state->location,
-										 (DatumGetBool(((Const *) rec)->constvalue) ?
-										  TRAIL_WALK_RECURSIVE : 0) |
-										 TRAIL_WALK_EVENT_FILES,
+										 trail_scan_walk_flags(DatumGetBool(((Const *) rec)->constvalue)),
 										 walk_prune(state), prune,
 										 trail_report_create(TRAIL_ON_ERROR_SKIP),
 										 &single_file, &state->nfound,
@@ -1023,8 +1019,7 @@ all_files(ReadScanState *state, bool *single_file)
 	{
 		trail_check_file_access();
 		files = trail_scan_files(TextDatumGetCString(location),
-								 (DatumGetBool(recursive) ? TRAIL_WALK_RECURSIVE : 0) |
-								 TRAIL_WALK_EVENT_FILES,
+								 trail_scan_walk_flags(DatumGetBool(recursive)),
 								 walk_prune(state), NULL,
 								 trail_report_create(TRAIL_ON_ERROR_SKIP),
 								 single_file, &nfound, NULL);

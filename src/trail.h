@@ -534,6 +534,13 @@ typedef struct TrailWalkProblem
 #define TRAIL_WALK_EVENT_FILES	0x02	/* only files a directory scan reads */
 #define TRAIL_WALK_SIZES		0x04	/* stat every file for its size */
 
+/* the walk a scan of location (recursive or not) makes: its event files */
+static inline int
+trail_scan_walk_flags(bool recursive)
+{
+	return (recursive ? TRAIL_WALK_RECURSIVE : 0) | TRAIL_WALK_EVENT_FILES;
+}
+
 /* may files below this folder be wanted?  false: the walk does not open it */
 typedef bool (*TrailFolderTestFn) (void *arg, const TrailFolder *folder);
 
