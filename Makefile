@@ -84,6 +84,18 @@ else ifneq ($(TRAIL_INFLATER),zlib)
 $(error TRAIL_INFLATER must be isal or zlib, not "$(TRAIL_INFLATER)")
 endif
 
+# Whole members in one call with libdeflate (Debian: libdeflate-dev) when
+# pkg-config finds it, before the streaming inflater above; never in the
+# zlib build, which is the portable path alone.  `make TRAIL_LIBDEFLATE=no`
+# leaves it out.
+TRAIL_LIBDEFLATE ?= $(if $(filter isal,$(TRAIL_INFLATER)),$(if $(shell pkg-config --exists libdeflate && echo yes),yes,no),no)
+ifeq ($(TRAIL_LIBDEFLATE),yes)
+PG_CPPFLAGS += -DTRAIL_HAVE_LIBDEFLATE $(shell pkg-config --cflags libdeflate)
+SHLIB_LINK += $(shell pkg-config --libs libdeflate)
+else ifneq ($(TRAIL_LIBDEFLATE),no)
+$(error TRAIL_LIBDEFLATE must be yes or no, not "$(TRAIL_LIBDEFLATE)")
+endif
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -92,10 +104,10 @@ include $(PGXS)
 $(OBJS): $(wildcard $(srcdir)/src/*.h)
 
 # A build with another inflater rebuilds byte_source.o and relinks: the
-# stamp changes only when TRAIL_INFLATER does.
+# stamp changes only when TRAIL_INFLATER or TRAIL_LIBDEFLATE does.
 INFLATER_STAMP = src/inflater.stamp
 ifneq ($(wildcard $(srcdir)/src/byte_source.c),)
-$(shell echo $(TRAIL_INFLATER) | cmp -s - $(INFLATER_STAMP) || echo $(TRAIL_INFLATER) >$(INFLATER_STAMP))
+$(shell echo $(TRAIL_INFLATER) $(TRAIL_LIBDEFLATE) | cmp -s - $(INFLATER_STAMP) || echo $(TRAIL_INFLATER) $(TRAIL_LIBDEFLATE) >$(INFLATER_STAMP))
 src/byte_source.o: $(INFLATER_STAMP)
 $(shlib): $(INFLATER_STAMP)
 endif

@@ -47,7 +47,8 @@ LABELS = [  # query id, label
 ]
 SYSTEMS = [  # system id, label
     ("floor", "zlib floor"),
-    ("fast_floor", "ISA-L floor"),
+    ("fast_floor", "fast floor"),
+    ("isal_floor", "ISA-L floor"),
     ("trail_srf", "trail.read"),
     ("trail_fdw", "trail FDW"),
     ("trail_store", "trail store"),
@@ -186,7 +187,20 @@ class Bench:
             return self.skip("fast_floor", "trail is not available")
         if inflater.startswith("zlib"):
             return self.skip("fast_floor", "trail was built with %s: its floor is the zlib floor" % inflater)
-        self.one_floor("fast_floor", self.a.fast_floor, "isal_floor not built")
+        self.one_floor("fast_floor", self.fast_floor_exe(), "%s not built" % self.fast_floor_name())
+        if inflater.startswith("libdeflate"):
+            # ISA-L streams what libdeflate does not take: its floor, for comparison
+            self.one_floor("isal_floor", self.a.fast_floor, "isal_floor not built")
+
+    def fast_floor_name(self):
+        inflater = self.info.get("trail_inflater") or ""
+        return "libdeflate_floor" if inflater.startswith("libdeflate") else "isal_floor"
+
+    def fast_floor_exe(self):
+        """The floor of trail's fast inflater: libdeflate's (whole members,
+        which is nearly every file) when trail has it, else ISA-L's."""
+        inflater = self.info.get("trail_inflater") or ""
+        return self.a.whole_floor if inflater.startswith("libdeflate") else self.a.fast_floor
 
     def one_floor(self, system, exe, why):
         if not exe or not os.access(exe, os.X_OK):
@@ -376,7 +390,7 @@ class Bench:
         have_srf = self.get("trail_srf", "count") is not None
         if not have_fdw and not have_srf:
             return
-        exe = {"floor": self.a.floor, "fast_floor": self.a.fast_floor}
+        exe = {"floor": self.a.floor, "fast_floor": self.fast_floor_exe()}
         queries = self.trail_query_texts()
         for (sysid, q), wanted in self.FLOOR_PAIRS.items():
             floors = [f for f in wanted if self.get(f, "count") is not None]
@@ -976,7 +990,7 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
             return self.skip("large", "no large file")
         floors = [("floor", self.a.floor)]
         if (self.info.get("trail_inflater") or "zlib").split()[0] != "zlib":
-            floors.append(("fast_floor", self.a.fast_floor))
+            floors.append(("fast_floor", self.fast_floor_exe()))
         for system, exe in floors:
             if not exe or not os.access(exe, os.X_OK):
                 continue
@@ -1067,7 +1081,7 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
         first system's); mark the rows that disagree."""
         by_q = {}
         for m in self.rows:
-            if m["error"] or m["query"] in ("load", "all_copy", "large", "verify") or m["system"] in ("floor", "fast_floor"):
+            if m["error"] or m["query"] in ("load", "all_copy", "large", "verify") or m["system"] in ("floor", "fast_floor", "isal_floor"):
                 continue
             if m["query"].startswith("year"):
                 continue
@@ -1100,8 +1114,8 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
         return str(r)
 
     def fast_floor(self, query):
-        """The floor of the inflater trail uses: ISA-L's, or zlib's when
-        trail was built without it."""
+        """The floor of the inflater trail uses: libdeflate's or ISA-L's,
+        or zlib's when trail was built without them."""
         inflater = self.info.get("trail_inflater") or ""
         if inflater.startswith("zlib"):
             return self.get("floor", query)
@@ -1304,6 +1318,7 @@ def main():
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--floor", help="zcat_floor binary")
     ap.add_argument("--fast-floor", help="isal_floor binary (the floor of ISA-L, when trail uses it)")
+    ap.add_argument("--whole-floor", help="libdeflate_floor binary (the floor of libdeflate, when trail uses it)")
     ap.add_argument("--large", help="the single large file")
     ap.add_argument("--large-bytes", type=int)
     ap.add_argument("--psql", default="psql")

@@ -1,6 +1,6 @@
 /*
- * floor_main.h - what the benchmark's two floors (zcat_floor.c with zlib,
- * isal_floor.c with ISA-L) share: the walk of the files given, the
+ * floor_main.h - what the benchmark's floors (zcat_floor.c with zlib,
+ * isal_floor.c with ISA-L, libdeflate_floor.c with libdeflate) share: the walk of the files given, the
  * argument handling, the timing and the report.  Each floor defines
  * floor_name and inflate_file(), which inflates one file, discards the
  * bytes and adds to total_out and nfiles, and calls floor_run() from main()
@@ -22,8 +22,9 @@
 
 #define BUFSZ (256 * 1024)
 
-static unsigned char inbuf[BUFSZ];
-static unsigned char outbuf[BUFSZ];
+/* the streaming floors' buffers (libdeflate_floor reads whole files) */
+static unsigned char inbuf[BUFSZ] __attribute__((unused));
+static unsigned char outbuf[BUFSZ] __attribute__((unused));
 static unsigned long long total_out;
 static unsigned long long nfiles;
 static int	failures;

@@ -27,7 +27,7 @@ TRAIL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TRAIL_PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 TRAIL_PGBIN=$(dirname "$TRAIL_PG_CONFIG")
 TRAIL_DEPS=(build-essential pkg-config postgresql-15 postgresql-server-dev-15
-	zlib1g-dev libisal-dev libcjson-dev libssl-dev libipc-run-perl python3
+	zlib1g-dev libisal-dev libdeflate-dev libcjson-dev libssl-dev libipc-run-perl python3
 	python3-cryptography postgresql-15-cron)
 
 trail_say() { printf 'trail: %s\n' "$*"; }

@@ -6,14 +6,20 @@
  *	  concatenated members (Firehose) and gzip inside gzip (CloudWatch Logs
  *	  payloads stored by Firehose) are both handled.
  *
- * This is the only file that sees an inflater library.  Two sit behind the
- * same layer: Intel ISA-L's igzip (streaming, gzip members and CRC, about
- * twice as fast as zlib on CloudTrail files) when the build found it, and
- * zlib, the portable path, always.  Both are fed and drained by the same
- * loop here, so the member logic (concatenated members, zero padding,
+ * This is the only file that sees an inflater library.  Two streaming ones
+ * sit behind the same layer: Intel ISA-L's igzip (gzip members and CRC,
+ * about twice as fast as zlib on CloudTrail files) when the build found it,
+ * and zlib, the portable path, always.  Both are fed and drained by the
+ * same loop here, so the member logic (concatenated members, zero padding,
  * garbage after the last member, truncation) and the errors are the same
- * whichever inflates; trail.debug_inflater = 'zlib' picks zlib in a build
- * that has both, so that tests can compare their bytes.  zlib allocates
+ * whichever inflates.  Before either, libdeflate (when the build found it)
+ * inflates a member that is whole in the input and fits the output in one
+ * call, a tenth faster again than ISA-L: most CloudTrail files are one
+ * such member.  It is only ever a shortcut: a member it does not take, or
+ * fails on, is inflated by the streaming inflater from the same input, so
+ * every error is the streaming path's.  trail.debug_inflater = 'streaming'
+ * turns the shortcut off and 'zlib' picks zlib alone, so that tests can
+ * compare their bytes.  zlib allocates
  * in the source's memory context (through palloc), so an ERROR anywhere
  * frees it; ISA-L's state and the buffers are kept from one source to the
  * next (see take_buffers) and given back by that context's reset callback.
@@ -46,6 +52,9 @@
 #include <zlib.h>
 #ifdef TRAIL_HAVE_ISAL
 #include <isa-l.h>
+#endif
+#ifdef TRAIL_HAVE_LIBDEFLATE
+#include <libdeflate.h>
 #endif
 
 #include "miscadmin.h"
@@ -89,6 +98,8 @@ typedef struct Layer
 	const uint8 *next_in;
 	size_t		avail_in;
 	bool		fast;			/* ISA-L, not zlib */
+	bool		whole;			/* try libdeflate on whole members */
+	bool		input_whole;	/* the last fill read the rest of the input */
 	z_stream	zs;
 #ifdef TRAIL_HAVE_ISAL
 	struct inflate_state *isal;
@@ -209,16 +220,16 @@ memory_read(Layer *layer, char *buf, size_t len)
 static bool
 gunzip_fill(Layer *layer, TrailError *err)
 {
+	size_t		want;
 	ssize_t		n;
 
 	if (layer->avail_in > 0)
 		return true;
 	if (layer->below_eof)
 		return false;
-	n = layer_read(layer->below, layer->inbuf,
-				   trail_debug_inflate_chunk > 0 ?
-				   Min(trail_debug_inflate_chunk, TRAIL_INPUT_CHUNK) :
-				   TRAIL_INPUT_CHUNK, err);
+	want = trail_debug_inflate_chunk > 0 ?
+		Min(trail_debug_inflate_chunk, TRAIL_INPUT_CHUNK) : TRAIL_INPUT_CHUNK;
+	n = layer_read(layer->below, layer->inbuf, want, err);
 	if (n < 0)
 		return false;
 	if (n == 0)
@@ -228,6 +239,13 @@ gunzip_fill(Layer *layer, TrailError *err)
 	}
 	layer->next_in = (const uint8 *) layer->inbuf;
 	layer->avail_in = (size_t) n;
+
+	/*
+	 * A short read is the end of a file or a buffer: the input now holds
+	 * the rest.  Below a gunzip layer it need not be; then libdeflate finds
+	 * the member cut short and the streaming inflater takes it.
+	 */
+	layer->input_whole = ((size_t) n < want);
 	return true;
 }
 
@@ -428,6 +446,68 @@ gunzip_step(Layer *layer, char *buf, size_t len, bool *member_end,
 	return -1;
 }
 
+#ifdef TRAIL_HAVE_LIBDEFLATE
+/* libdeflate's state (its own malloc), kept for the backend's life */
+static struct libdeflate_decompressor *whole_decompressor = NULL;
+#endif
+
+/*
+ * Inflate the member that starts at the layer's input in one call, with
+ * libdeflate, when it may be whole there and fit in buf: the bytes
+ * produced, with the member consumed, or -1 when it was not tried or did
+ * not succeed.  Then nothing was consumed, and the streaming inflater reads
+ * the member as if this had not been called: what is in buf is not handed
+ * out, and its errors are the only ones.  A layer where it failed does not
+ * try again (a member cut by the input buffer, one larger than buf).
+ */
+static ssize_t
+gunzip_whole_member(Layer *layer, char *buf, size_t len)
+{
+#ifdef TRAIL_HAVE_LIBDEFLATE
+	const uint8 *in = layer->next_in;
+	size_t		avail = layer->avail_in;
+	uint32		isize;
+	size_t		in_used;
+	size_t		out_used;
+
+	if (!layer->whole || !layer->input_whole || avail < 18)
+		return -1;
+
+	/*
+	 * Deflate, no reserved flag bits, and no header CRC (FHCRC), which
+	 * libdeflate skips without checking it; the streaming inflaters check
+	 * it.
+	 */
+	if (in[2] != 8 || (in[3] & 0xe2) != 0)
+		return -1;
+
+	/* the input's last four bytes: the size of its last member, mod 2^32 */
+	isize = (uint32) in[avail - 4] | ((uint32) in[avail - 3] << 8) |
+		((uint32) in[avail - 2] << 16) | ((uint32) in[avail - 1] << 24);
+	if (isize > len)
+		return -1;
+	if (whole_decompressor == NULL)
+	{
+		whole_decompressor = libdeflate_alloc_decompressor();
+		if (whole_decompressor == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory while inflating gzip data")));
+	}
+	if (libdeflate_gzip_decompress_ex(whole_decompressor, in, avail, buf, len,
+									  &in_used, &out_used) != LIBDEFLATE_SUCCESS)
+	{
+		layer->whole = false;
+		return -1;
+	}
+	layer->next_in += in_used;
+	layer->avail_in -= in_used;
+	return (ssize_t) out_used;
+#else
+	return -1;
+#endif
+}
+
 static ssize_t
 gunzip_inflate(Layer *layer, char *buf, size_t len, TrailError *err)
 {
@@ -483,6 +563,14 @@ gunzip_inflate(Layer *layer, char *buf, size_t len, TrailError *err)
 			{
 				gunzip_fail(layer, GZIP_TRAILING, err);
 				return -1;
+			}
+			produced = gunzip_whole_member(layer, buf, len);
+			if (produced >= 0)
+			{
+				layer->members++;
+				if (produced > 0)
+					return produced;
+				continue;		/* an empty member */
 			}
 			gunzip_member_start(layer);
 			layer->in_member = true;
@@ -685,8 +773,11 @@ push_gunzip(TrailSource *src)
 	src->top = layer;
 	take_buffers(layer);
 	layer->in_member = false;
+#ifdef TRAIL_HAVE_LIBDEFLATE
+	layer->whole = (trail_debug_inflater == TRAIL_INFLATER_FAST);
+#endif
 #ifdef TRAIL_HAVE_ISAL
-	if (trail_debug_inflater == TRAIL_INFLATER_FAST)
+	if (trail_debug_inflater != TRAIL_INFLATER_ZLIB)
 	{
 		layer->fast = true;
 		isal_inflate_init(layer->isal);
@@ -1003,11 +1094,16 @@ trail_source_verify_rest(TrailSource *src, TrailError *err)
 const char *
 trail_source_inflater_name(void)
 {
+#ifdef TRAIL_HAVE_LIBDEFLATE
+#define WHOLE_NAME "libdeflate " LIBDEFLATE_VERSION_STRING " + "
+#else
+#define WHOLE_NAME ""
+#endif
 #ifdef TRAIL_HAVE_ISAL
-	return "isa-l " CppAsString2(ISAL_MAJOR_VERSION) "."
+	return WHOLE_NAME "isa-l " CppAsString2(ISAL_MAJOR_VERSION) "."
 		CppAsString2(ISAL_MINOR_VERSION) "." CppAsString2(ISAL_PATCH_VERSION);
 #else
-	return "zlib " ZLIB_VERSION;
+	return WHOLE_NAME "zlib " ZLIB_VERSION;
 #endif
 }
 

@@ -57,6 +57,7 @@ int			trail_debug_inflater = TRAIL_INFLATER_FAST;
 
 static const struct config_enum_entry inflater_options[] = {
 	{"fast", TRAIL_INFLATER_FAST, false},
+	{"streaming", TRAIL_INFLATER_STREAMING, false},
 	{"zlib", TRAIL_INFLATER_ZLIB, false},
 	{NULL, 0, false}
 };
@@ -271,7 +272,7 @@ _PG_init(void)
 							GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 	DefineCustomEnumVariable("trail.debug_inflater",
-							 "Developer setting: inflate gzip with the fast library of the build (fast) or with zlib.",
+							 "Developer setting: inflate gzip with the fast libraries of the build (fast), with its streaming one only (streaming) or with zlib.",
 							 NULL,
 							 &trail_debug_inflater,
 							 TRAIL_INFLATER_FAST,

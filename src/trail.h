@@ -899,10 +899,14 @@ extern int	trail_listing_cache_size;	/* file_walk.c */
 extern int	trail_debug_read_size;
 extern int	trail_debug_inflate_chunk;
 
-/* trail.debug_inflater: ISA-L when the build has it, or zlib */
+/*
+ * trail.debug_inflater: the build's fast libraries (libdeflate for whole
+ * members, ISA-L streaming), ISA-L streaming only, or zlib
+ */
 typedef enum TrailInflater
 {
 	TRAIL_INFLATER_FAST,
+	TRAIL_INFLATER_STREAMING,
 	TRAIL_INFLATER_ZLIB
 } TrailInflater;
 

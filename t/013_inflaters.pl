@@ -1,8 +1,10 @@
-# t/013_inflaters.pl — the fast inflater (ISA-L, when the build has it) and
-# zlib give the same bytes and the same errors.
+# t/013_inflaters.pl — the fast inflaters (libdeflate for whole members and
+# ISA-L streaming, when the build has them) and zlib give the same bytes and
+# the same errors.
 #
 # trail.debug_inflater = 'zlib' makes the byte source inflate with zlib in a
-# build that has a faster library; 'fast' (the default) uses that library.
+# build that has faster libraries; 'fast' (the default) uses them,
+# 'streaming' ISA-L alone (no whole-member shortcut).
 # For every file of the shared corpus and of the fixtures, and for a few
 # generated files (many members of odd sizes, zero padding, gzip inside
 # gzip, a member split across every input refill), the md5 of the records'
@@ -35,7 +37,8 @@ $node->safe_psql('postgres', 'CREATE EXTENSION trail');
 
 my $inflater = $node->safe_psql('postgres', "LOAD 'trail'; SHOW trail.inflater");
 note "this build inflates with $inflater";
-like($inflater, qr/^(isa-l|zlib) [0-9.]+$/, 'trail.inflater names the library');
+like($inflater, qr/^(libdeflate [0-9.]+ \+ )?(isa-l|zlib) [0-9.]+$/,
+	'trail.inflater names the libraries');
 is($node->safe_psql('postgres',
 		"LOAD 'trail'; SELECT count(*) FROM pg_settings WHERE name LIKE 'trail.%inflater%'"),
 	'0', 'the inflater settings are hidden');
@@ -228,10 +231,13 @@ sub compare
 
 my $zlib = signatures("SET trail.debug_inflater = 'zlib';");
 my $fast = signatures("SET trail.debug_inflater = 'fast';");
+my $streaming = signatures("SET trail.debug_inflater = 'streaming';");
 my $gz = grep { $zlib->{$_} !~ /^ERROR/ && $_ =~ /\.gz$/ } @files;
 note "$gz gzip files read without error";
 cmp_ok($gz, '>', 10, 'many gzip files were read');
-compare($fast, $zlib, 'the fast inflater gives the bytes and errors zlib gives, on every file');
+compare($fast, $zlib, 'the fast inflaters give the bytes and errors zlib gives, on every file');
+compare($streaming, $zlib,
+	'the streaming fast inflater gives the bytes and errors zlib gives, on every file');
 
 # zlib's own answers on the generated files, so that the comparison means
 # something: whole, cut, flipped, bad checksum and length
@@ -249,8 +255,8 @@ like($zlib->{"$dir/gen/flipped.json.gz"}, qr/^ERROR XX001: compressed data is co
 like($zlib->{"$dir/gen/badcrc.json.gz"},
 	qr/^ERROR XX001: compressed data is corrupt \/ The CRC-32 or length in the trailer of gzip member 1 does not match the inflated data\./,
 	'bad CRC');
-(my $badlen = $zlib->{"$dir/gen/badlen.json.gz"}) =~ s/badlen/badcrc/;
-is($badlen, $zlib->{"$dir/gen/badcrc.json.gz"}, 'bad length');
+(my $badlen_sig = $zlib->{"$dir/gen/badlen.json.gz"}) =~ s/badlen/badcrc/;
+is($badlen_sig, $zlib->{"$dir/gen/badcrc.json.gz"}, 'bad length');
 
 # The fast inflater at tiny reads and inputs: every refill path of its
 # streaming (output held back, trailers split across inputs).
@@ -313,6 +319,7 @@ sub damaged_signatures
 }
 my $dz = damaged_signatures("SET trail.debug_inflater = 'zlib';");
 my $df = damaged_signatures("SET trail.debug_inflater = 'fast';");
+my $ds = damaged_signatures("SET trail.debug_inflater = 'streaming';");
 my $dt = damaged_signatures("SET trail.debug_inflater = 'fast'; "
 	  . "SET trail.debug_read_size = 3; SET trail.debug_inflate_chunk = 2;");
 my $errors = grep { /^ERROR/ } @$dz;
@@ -324,7 +331,7 @@ sub message_only
 	$sig =~ s{ / .*$}{} if $sig =~ /^ERROR/;
 	return $sig;
 }
-for my $pair ([ $df, 'fast' ], [ $dt, 'fast at tiny reads' ])
+for my $pair ([ $df, 'fast' ], [ $ds, 'streaming' ], [ $dt, 'fast at tiny reads' ])
 {
 	my @differ = grep { message_only($pair->[0][$_]) ne message_only($dz->[$_]) }
 	  0 .. $#damaged;
