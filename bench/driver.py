@@ -990,7 +990,9 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
             return self.skip("large", "no large file")
         floors = [("floor", self.a.floor)]
         if (self.info.get("trail_inflater") or "zlib").split()[0] != "zlib":
-            floors.append(("fast_floor", self.fast_floor_exe()))
+            # ISA-L's even when trail has libdeflate: a file this large is
+            # streamed (libdeflate's shortcut reads at most 2 MB whole)
+            floors.append(("fast_floor", self.a.fast_floor))
         for system, exe in floors:
             if not exe or not os.access(exe, os.X_OK):
                 continue

@@ -13,11 +13,14 @@
  * same loop here, so the member logic (concatenated members, zero padding,
  * garbage after the last member, truncation) and the errors are the same
  * whichever inflates.  Before either, libdeflate (when the build found it)
- * inflates a member that is whole in the input and fits the output in one
- * call, a tenth faster again than ISA-L: most CloudTrail files are one
- * such member.  It is only ever a shortcut: a member it does not take, or
- * fails on, is inflated by the streaming inflater from the same input, so
- * every error is the streaming path's.  trail.debug_inflater = 'streaming'
+ * inflates a member that is whole in the input in one call, faster again
+ * than ISA-L: nearly every CloudTrail file is one such member (a file of up
+ * to 2 MB is read whole for it, and a member of up to 16 MB inflated whole,
+ * so that the JSON of the whole file is then scanned in place).  It is
+ * only ever a shortcut: a member it does not take, or fails on, is inflated
+ * by the streaming inflater from the same input, shown to it in the chunks
+ * a read would have given, so every error is the streaming path's and
+ * arrives after the same bytes.  trail.debug_inflater = 'streaming'
  * turns the shortcut off and 'zlib' picks zlib alone, so that tests can
  * compare their bytes.  zlib allocates
  * in the source's memory context (through palloc), so an ERROR anywhere
@@ -68,6 +71,14 @@
 #define TRAIL_INPUT_CHUNK (256 * 1024)
 #define TRAIL_OUTPUT_CHUNK (256 * 1024)
 
+/*
+ * The largest file read whole, and the largest member inflated whole, for
+ * libdeflate's shortcut when they do not fit the chunks above (see
+ * whole_buffer)
+ */
+#define TRAIL_WHOLE_MAX_INPUT (2 * 1024 * 1024)
+#define TRAIL_WHOLE_MAX_OUTPUT (16 * 1024 * 1024)
+
 typedef enum LayerKind
 {
 	LAYER_FILE,
@@ -100,6 +111,17 @@ typedef struct Layer
 	bool		fast;			/* ISA-L, not zlib */
 	bool		whole;			/* try libdeflate on whole members */
 	bool		input_whole;	/* the last fill read the rest of the input */
+	bool		filled;			/* the input was filled at least once */
+
+	/*
+	 * When the input is the whole file, in whole_input (see
+	 * gunzip_fill_whole): its start (file offset 0) and end.  next_in and
+	 * avail_in are then a window of it that ends where a read of the file
+	 * would have ended, so that the inflaters see the input as if it had
+	 * been read a chunk at a time; NULL otherwise.
+	 */
+	const uint8 *whole_base;
+	const uint8 *whole_end;
 	z_stream	zs;
 #ifdef TRAIL_HAVE_ISAL
 	struct inflate_state *isal;
@@ -113,7 +135,8 @@ typedef struct Layer
 	int			failure;		/* a GzipFailure: the layer failed */
 	/* small reads are inflated here first (see gunzip_read) */
 	char	   *outbuf;
-	size_t		out_pos;
+	char	   *out_base;		/* outbuf, or a whole member's buffer */
+	size_t		out_pos;		/* [out_pos, out_len) of out_base are unread */
 	size_t		out_len;
 	bool		below_eof;
 	int64		members;
@@ -141,6 +164,24 @@ struct TrailSource
 static MemoryContext spare_cxt = NULL;
 static char *spare = NULL;		/* the kept set (see take_buffers) */
 static bool spare_held = false; /* a source has it */
+
+/*
+ * With the spare set go two buffers for libdeflate's shortcut on files and
+ * members larger than its chunks: the whole file (up to 2 MB), and the
+ * whole member inflated (up to 16 MB).  They grow to the largest seen and
+ * are kept, as the set is, so that a directory of such files does not
+ * allocate for each; only the layer that holds the spare set uses them.
+ */
+typedef struct WholeBuffer
+{
+	char	   *data;
+	size_t		size;
+} WholeBuffer;
+
+static WholeBuffer whole_input = {NULL, 0};
+#ifdef TRAIL_HAVE_LIBDEFLATE
+static WholeBuffer whole_output = {NULL, 0};
+#endif
 
 static ssize_t layer_read(Layer *layer, char *buf, size_t len, TrailError *err);
 
@@ -215,6 +256,81 @@ memory_read(Layer *layer, char *buf, size_t len)
 }
 
 /*
+ * A buffer of at least need bytes in *wb (grown, never shrunk), or NULL
+ * when need is more than max.
+ */
+static char *
+whole_buffer(WholeBuffer *wb, size_t need, size_t max)
+{
+	if (need > max)
+		return NULL;
+	if (need > wb->size)
+	{
+		size_t		size = Min(Max(need, wb->size * 2), max);
+
+		if (wb->data != NULL)
+			pfree(wb->data);
+		wb->data = NULL;
+		wb->size = 0;
+		wb->data = MemoryContextAlloc(spare_cxt, size);
+		wb->size = size;
+	}
+	return wb->data;
+}
+
+/*
+ * The first fill of a layer over a file filled its input chunk: when the
+ * layer holds the spare set and the file is at most TRAIL_WHOLE_MAX_INPUT,
+ * read the rest of it too, so that the input is the whole file and
+ * libdeflate can take its members.  The window stays the first chunk.
+ * False with err filled on a read error.
+ */
+static bool
+gunzip_fill_whole(Layer *layer, TrailError *err)
+{
+	Layer	   *below = layer->below;
+	off_t		size;
+	char	   *buf;
+	ssize_t		more;
+
+	if (below->kind != LAYER_FILE || layer->inbuf != spare ||
+		layer->avail_in != TRAIL_INPUT_CHUNK)
+		return true;
+	size = FileSize(below->file);
+	if (size <= (off_t) layer->avail_in)
+		return true;
+	/* one byte more than the size, so that a file that grew is not whole */
+	buf = whole_buffer(&whole_input, (size_t) size + 1, TRAIL_WHOLE_MAX_INPUT + 1);
+	if (buf == NULL)
+		return true;
+	memcpy(buf, layer->next_in, layer->avail_in);
+	more = layer_read_full(below, buf + layer->avail_in,
+						   (size_t) size + 1 - layer->avail_in, err);
+	if (more < 0)
+		return false;
+	layer->next_in = (const uint8 *) buf;
+	layer->whole_base = (const uint8 *) buf;
+	layer->whole_end = (const uint8 *) buf + layer->avail_in + more;
+	layer->input_whole = (layer->avail_in + more < (size_t) size + 1);
+	return true;
+}
+
+/*
+ * The input moved on to next_in, past the window perhaps: the window is
+ * again from there to the next chunk boundary of the file (empty when
+ * next_in is at one: the next fill shows the next chunk).
+ */
+static void
+gunzip_window(Layer *layer)
+{
+	size_t		off = layer->next_in - layer->whole_base;
+	size_t		boundary = (off + TRAIL_INPUT_CHUNK - 1) / TRAIL_INPUT_CHUNK *
+		TRAIL_INPUT_CHUNK;
+
+	layer->avail_in = Min(boundary, (size_t) (layer->whole_end - layer->whole_base)) - off;
+}
+
+/*
  * Make sure the gunzip layer has input; false at the end of the layer below.
  */
 static bool
@@ -225,6 +341,20 @@ gunzip_fill(Layer *layer, TrailError *err)
 
 	if (layer->avail_in > 0)
 		return true;
+	if (layer->whole_base != NULL)
+	{
+		/* the next chunk of the whole file, as a read would have given */
+		if (layer->next_in < layer->whole_end)
+		{
+			layer->avail_in = Min((size_t) (layer->whole_end - layer->next_in),
+								  TRAIL_INPUT_CHUNK);
+			return true;
+		}
+		/* all of it was used: at its end, or reading on if the file grew */
+		layer->whole_base = layer->whole_end = NULL;
+		if (layer->input_whole)
+			layer->below_eof = true;
+	}
 	if (layer->below_eof)
 		return false;
 	want = trail_debug_inflate_chunk > 0 ?
@@ -246,6 +376,13 @@ gunzip_fill(Layer *layer, TrailError *err)
 	 * the member cut short and the streaming inflater takes it.
 	 */
 	layer->input_whole = ((size_t) n < want);
+	if (!layer->input_whole && !layer->filled && layer->whole &&
+		trail_debug_inflate_chunk == 0)
+	{
+		if (!gunzip_fill_whole(layer, err))
+			return false;
+	}
+	layer->filled = true;
 	return true;
 }
 
@@ -459,13 +596,18 @@ static struct libdeflate_decompressor *whole_decompressor = NULL;
  * the member as if this had not been called: what is in buf is not handed
  * out, and its errors are the only ones.  A layer where it failed does not
  * try again (a member cut by the input buffer, one larger than buf).
+ *
+ * With moved not NULL, a member larger than buf (up to
+ * TRAIL_WHOLE_MAX_OUTPUT) may be inflated into whole_output instead, when
+ * the layer holds the spare set; *moved then points there.
  */
 static ssize_t
-gunzip_whole_member(Layer *layer, char *buf, size_t len)
+gunzip_whole_member(Layer *layer, char *buf, size_t len, char **moved)
 {
 #ifdef TRAIL_HAVE_LIBDEFLATE
 	const uint8 *in = layer->next_in;
-	size_t		avail = layer->avail_in;
+	size_t		avail = layer->whole_base != NULL ?
+		(size_t) (layer->whole_end - in) : layer->avail_in;
 	uint32		isize;
 	size_t		in_used;
 	size_t		out_used;
@@ -485,7 +627,14 @@ gunzip_whole_member(Layer *layer, char *buf, size_t len)
 	isize = (uint32) in[avail - 4] | ((uint32) in[avail - 3] << 8) |
 		((uint32) in[avail - 2] << 16) | ((uint32) in[avail - 1] << 24);
 	if (isize > len)
-		return -1;
+	{
+		if (moved == NULL || layer->inbuf != spare)
+			return -1;
+		buf = whole_buffer(&whole_output, isize, TRAIL_WHOLE_MAX_OUTPUT);
+		if (buf == NULL)
+			return -1;
+		len = whole_output.size;
+	}
 	if (whole_decompressor == NULL)
 	{
 		whole_decompressor = libdeflate_alloc_decompressor();
@@ -501,15 +650,27 @@ gunzip_whole_member(Layer *layer, char *buf, size_t len)
 		return -1;
 	}
 	layer->next_in += in_used;
-	layer->avail_in -= in_used;
+	if (layer->whole_base != NULL)
+		gunzip_window(layer);
+	else
+		layer->avail_in -= in_used;
+	if (buf == whole_output.data)
+		*moved = buf;
 	return (ssize_t) out_used;
 #else
 	return -1;
 #endif
 }
 
+/*
+ * Inflate into buf, up to len bytes: the bytes produced (> 0), or 0 at the
+ * end of the stream, or -1 with err filled.  With moved not NULL, a whole
+ * member may come out elsewhere (see gunzip_whole_member): then *moved says
+ * where.
+ */
 static ssize_t
-gunzip_inflate(Layer *layer, char *buf, size_t len, TrailError *err)
+gunzip_inflate(Layer *layer, char *buf, size_t len, char **moved,
+			   TrailError *err)
 {
 	int			stalls = 0;
 
@@ -564,7 +725,7 @@ gunzip_inflate(Layer *layer, char *buf, size_t len, TrailError *err)
 				gunzip_fail(layer, GZIP_TRAILING, err);
 				return -1;
 			}
-			produced = gunzip_whole_member(layer, buf, len);
+			produced = gunzip_whole_member(layer, buf, len, moved);
 			if (produced >= 0)
 			{
 				layer->members++;
@@ -615,12 +776,14 @@ static ssize_t
 gunzip_refill(Layer *layer, TrailError *err)
 {
 	ssize_t		n;
+	char	   *moved = NULL;
 
 	if (layer->out_pos < layer->out_len)
 		return layer->out_len - layer->out_pos;
-	n = gunzip_inflate(layer, layer->outbuf, TRAIL_OUTPUT_CHUNK, err);
+	n = gunzip_inflate(layer, layer->outbuf, TRAIL_OUTPUT_CHUNK, &moved, err);
 	if (n <= 0)
 		return n;
+	layer->out_base = moved != NULL ? moved : layer->outbuf;
 	layer->out_pos = 0;
 	layer->out_len = n;
 	return n;
@@ -648,17 +811,17 @@ gunzip_read(Layer *layer, char *buf, size_t len, TrailError *err)
 	}
 	if (layer->out_pos == layer->out_len &&
 		(len >= TRAIL_OUTPUT_CHUNK || trail_debug_read_size > 0))
-		return gunzip_inflate(layer, buf, len, err);
+		return gunzip_inflate(layer, buf, len, NULL, err);
 	n = gunzip_refill(layer, err);
 	if (n <= 0)
 		return n;
 	n = Min(len, layer->out_len - layer->out_pos);
-	memcpy(buf, layer->outbuf + layer->out_pos, n);
+	memcpy(buf, layer->out_base + layer->out_pos, n);
 	layer->out_pos += n;
 	return n;
 }
 
-/* gunzip_read without the copy: *data points into the layer's outbuf */
+/* gunzip_read without the copy: *data points into the layer's out_base */
 static ssize_t
 gunzip_view(Layer *layer, const char **data, TrailError *err)
 {
@@ -672,7 +835,7 @@ gunzip_view(Layer *layer, const char **data, TrailError *err)
 	n = gunzip_refill(layer, err);
 	if (n <= 0)
 		return n;
-	*data = layer->outbuf + layer->out_pos;
+	*data = layer->out_base + layer->out_pos;
 	n = layer->out_len - layer->out_pos;
 	layer->out_pos = layer->out_len;
 	return n;
@@ -738,6 +901,7 @@ take_buffers(Layer *layer)
 	layer->has_buffers = true;
 	layer->inbuf = block;
 	layer->outbuf = block + TRAIL_INPUT_CHUNK;
+	layer->out_base = layer->outbuf;
 #ifdef TRAIL_HAVE_ISAL
 	layer->isal = (struct inflate_state *) (layer->outbuf + TRAIL_OUTPUT_CHUNK);
 	layer->gzhdr = (struct isal_gzip_header *)
@@ -821,7 +985,7 @@ layer_peek(Layer *layer, TrailError *err)
 			return -1;
 		if (n >= 2)
 		{
-			memcpy(layer->peek, layer->outbuf + layer->out_pos, 2);
+			memcpy(layer->peek, layer->out_base + layer->out_pos, 2);
 			return 2;
 		}
 	}
