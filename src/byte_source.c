@@ -315,6 +315,7 @@ gunzip_fill_whole(Layer *layer, TrailError *err)
 	return true;
 }
 
+#ifdef TRAIL_HAVE_LIBDEFLATE
 /*
  * The input moved on to next_in, past the window perhaps: the window is
  * again from there to the next chunk boundary of the file (empty when
@@ -329,6 +330,7 @@ gunzip_window(Layer *layer)
 
 	layer->avail_in = Min(boundary, (size_t) (layer->whole_end - layer->whole_base)) - off;
 }
+#endif
 
 /*
  * Make sure the gunzip layer has input; false at the end of the layer below.
