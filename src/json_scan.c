@@ -137,7 +137,8 @@ quote_mask16(const char *p)
 #define FIND_IN_BLOCKS(p, end, blk, mask16) \
 	for (;;) \
 	{ \
-		if ((blk)->base != NULL && (p) >= (blk)->base && (p) < (blk)->base + 64) \
+		/* one unsigned compare: p in the block (never when base is NULL) */ \
+		if ((uintptr_t) (p) - (uintptr_t) (blk)->base < 64) \
 		{ \
 			uint64		m_ = (blk)->mask >> ((p) - (blk)->base); \
 \
