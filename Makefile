@@ -85,9 +85,9 @@ $(error TRAIL_INFLATER must be isal or zlib, not "$(TRAIL_INFLATER)")
 endif
 
 # Whole members in one call with libdeflate (Debian: libdeflate-dev) when
-# pkg-config finds it, before the streaming inflater above; never in the
-# zlib build, which is the portable path alone.  `make TRAIL_LIBDEFLATE=no`
-# leaves it out.
+# pkg-config finds it, before the streaming inflater above; by default not
+# in the zlib build, which is the portable path alone.
+# `make TRAIL_LIBDEFLATE=no` leaves it out.
 TRAIL_LIBDEFLATE ?= $(if $(filter isal,$(TRAIL_INFLATER)),$(if $(shell pkg-config --exists libdeflate && echo yes),yes,no),no)
 ifeq ($(TRAIL_LIBDEFLATE),yes)
 PG_CPPFLAGS += -DTRAIL_HAVE_LIBDEFLATE $(shell pkg-config --cflags libdeflate)

@@ -22,7 +22,9 @@ use warnings;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Find;
+use Compress::Zlib qw(crc32);
 use IO::Compress::Gzip qw(gzip $GzipError);
+use IO::Compress::RawDeflate qw(rawdeflate $RawDeflateError);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -209,6 +211,23 @@ for my $i (1 .. 12)
 	}
 	write_file("$dir/gen/damaged-$i.json.gz", $data);
 }
+# an empty member, then a member with a valid header CRC, which the
+# shortcut leaves to the streaming inflater: the empty member (the file's
+# last four bytes give a size larger than the output buffer) must not make
+# the streamed bytes be looked for in the shortcut's own buffer
+# (records in another order than any other file's, so that stale bytes
+# of an earlier file cannot pass for them)
+{
+	my ($empty, $raw);
+	my $nothing = '';
+	my $reversed = '{"Records":[' . join(",\n", reverse @records) . ']}';
+	gzip(\$nothing => \$empty, Minimal => 1) or die $GzipError;
+	rawdeflate(\$reversed => \$raw) or die $RawDeflateError;
+	my $hdr = pack('C4 V C2', 0x1f, 0x8b, 8, 2, 0, 0, 255);
+	write_file("$dir/gen/empty-then-hcrc.json.gz",
+		$empty . $hdr . pack('v', crc32($hdr) & 0xffff) . $raw
+		  . pack('V V', crc32($reversed), length($reversed)));
+}
 my $huge_json = '{"Records":[' . join(",\n", ($records[0]) x 60000) . ']}';
 cmp_ok(length($huge_json), '>', 16 * 1024 * 1024, 'a member larger than 16 MB');
 gzip(\$huge_json => \$huge, Minimal => 1) or die $GzipError;
@@ -300,6 +319,8 @@ like($zlib->{"$dir/gen/headercrc.json.gz"},
 	'a header CRC that does not match');
 is($zlib->{"$dir/gen/nested.json.gz"}, $zlib->{"$dir/gen/members.json.gz"}, 'gzip inside gzip');
 like($zlib->{"$dir/gen/big.json.gz"}, qr/^36000 [0-9a-f]{32}$/, 'a file larger than 2 MB');
+like($zlib->{"$dir/gen/empty-then-hcrc.json.gz"}, qr/^6000 [0-9a-f]{32}$/,
+	'an empty member, then one with a valid header CRC');
 like($zlib->{"$dir/gen/huge.json.gz"}, qr/^60000 [0-9a-f]{32}$/, 'a member larger than 16 MB');
 like($zlib->{"$dir/gen/cut.json.gz"}, qr/^ERROR XX001: compressed data is truncated/, 'cut');
 like($zlib->{"$dir/gen/flipped.json.gz"}, qr/^ERROR XX001: compressed data is corrupt/, 'flipped');
