@@ -117,7 +117,6 @@ typedef struct Layer
 	bool		fast;			/* ISA-L, not zlib */
 	bool		whole;			/* try libdeflate on whole members */
 	bool		input_whole;	/* the last fill read the rest of the input */
-	bool		filled;			/* the input was filled at least once */
 
 	/*
 	 * When the input is the whole file, in whole_input (see
@@ -285,9 +284,9 @@ whole_buffer(WholeBuffer *wb, size_t need, size_t max)
 }
 
 /*
- * The first fill of a layer over a file filled its input chunk: when the
- * layer holds the spare set and the file is at most TRAIL_WHOLE_MAX_INPUT,
- * read the rest of it too, so that the input is the whole file and
+ * A fill of a layer over a file filled its input chunk: when it was the
+ * file's first chunk, the layer holds the spare set and the file is at most
+ * TRAIL_WHOLE_MAX_INPUT, read the rest of it too, so that the input is the whole file and
  * libdeflate can take its members.  The window stays the first chunk.
  * False with err filled on a read error.
  */
@@ -301,7 +300,7 @@ gunzip_fill_whole(Layer *layer, TrailError *err)
 	size_t		total;
 
 	if (below->kind != LAYER_FILE || layer->inbuf != spare ||
-		layer->avail_in != TRAIL_INPUT_CHUNK)
+		below->file_pos != TRAIL_INPUT_CHUNK)
 		return true;
 	size = FileSize(below->file);
 	if (size <= (off_t) layer->avail_in)
@@ -398,13 +397,8 @@ gunzip_fill(Layer *layer, TrailError *err)
 	 * the member cut short and the streaming inflater takes it.
 	 */
 	layer->input_whole = ((size_t) n < want);
-	if (!layer->input_whole && !layer->filled && layer->whole &&
-		trail_debug_inflate_chunk == 0)
-	{
-		if (!gunzip_fill_whole(layer, err))
-			return false;
-	}
-	layer->filled = true;
+	if (!layer->input_whole && layer->whole && !gunzip_fill_whole(layer, err))
+		return false;
 	return true;
 }
 
