@@ -195,9 +195,9 @@ find_quote_cached(const char *p, const char *end, TrailStringBlock *blk)
  * any escape.  blk is the caller's cache for the walk over one value
  * ({NULL, 0} at its start): the walk's strings share 64-byte blocks.
  */
-const char *
-trail_json_string_end(const char *p, const char *end, bool *escaped,
-					  TrailStringBlock *blk)
+static pg_attribute_always_inline const char *
+string_end(const char *p, const char *end, bool *escaped,
+		   TrailStringBlock *blk)
 {
 	*escaped = false;
 	for (;;)
@@ -210,6 +210,13 @@ trail_json_string_end(const char *p, const char *end, bool *escaped,
 		*escaped = true;
 		p += 2;
 	}
+}
+
+const char *
+trail_json_string_end(const char *p, const char *end, bool *escaped,
+					  TrailStringBlock *blk)
+{
+	return string_end(p, end, escaped, blk);
 }
 
 /* the code unit of a \uXXXX escape at p (p points at the backslash), or -1 */
@@ -715,23 +722,112 @@ out_of_bytes:
 }
 
 /*
+ * The end of a value that was validated already (it is part of a scanned
+ * record), starting at its first byte; *type gets its type.  Walking a
+ * validated value needs no grammar and no checks of its bytes: strings are
+ * skipped by their quotes, containers by counting brackets outside them.
+ * Returns NULL (or end) if a value runs to end or past it, which only bytes
+ * that were not validated can do: the callers check that what follows the
+ * value is what must follow it.
+ */
+static pg_attribute_always_inline const char *
+validated_value_end(const char *p, const char *end, TrailStringBlock *blk,
+					TrailJsonType *type)
+{
+	bool		escaped;
+	int			depth = 0;
+
+	switch (*p)
+	{
+		case '"':
+			*type = TRAIL_JSON_STRING;
+			return string_end(p + 1, end, &escaped, blk);
+		case '{':
+			*type = TRAIL_JSON_OBJECT;
+			break;
+		case '[':
+			*type = TRAIL_JSON_ARRAY;
+			break;
+		case 't':
+			*type = TRAIL_JSON_TRUE;
+			return end - p >= 4 ? p + 4 : NULL;
+		case 'f':
+			*type = TRAIL_JSON_FALSE;
+			return end - p >= 5 ? p + 5 : NULL;
+		case 'n':
+			*type = TRAIL_JSON_NULL;
+			return end - p >= 4 ? p + 4 : NULL;
+		default:
+			*type = TRAIL_JSON_NUMBER;
+			while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' ||
+							   *p == '+' || *p == '.' || *p == 'e' || *p == 'E'))
+				p++;
+			return p;
+	}
+	while (p < end)
+	{
+		char		c = *p++;
+
+		if (c == '"')
+			p = string_end(p, end, &escaped, blk);
+		else if (c == '{' || c == '[')
+			depth++;
+		else if ((c == '}' || c == ']') && --depth == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/*
  * Index the members of an object value.  The value must have been validated
- * already (it is part of a scanned record).  Returns false if it is not an
- * object.
+ * already (it is part of a scanned record), so that this walk is
+ * validated_value_end's, not the scanner's: the decoder indexes a few nested
+ * objects of every record.  Returns false if it is not an object.
  */
 bool
 trail_json_members(TrailSlice obj, TrailMemberIndex *index)
 {
-	TrailScan	scan = {0};
+	const char *p;
+	const char *end;
+	TrailStringBlock blk = {NULL, 0};
 
 	index->nmembers = 0;
 	if (obj.type != TRAIL_JSON_OBJECT)
 		return false;
-	scan.index = index;
-	scan.at_eof = true;
-	if (trail_json_scan(obj.ptr, obj.ptr + obj.len, &scan) != TRAIL_SCAN_DONE)
-		elog(ERROR, "trail: could not rescan a validated JSON object");
-	return true;
+	end = obj.ptr + obj.len;
+	p = skip_ws(obj.ptr + 1, end);
+	if (p + 1 == end && *p == '}')
+		return true;			/* {} */
+	while (p < end && *p == '"')
+	{
+		TrailMember *m = index_add(index);
+		bool		escaped;
+
+		m->key = p + 1;
+		p = string_end(p + 1, end, &escaped, &blk);
+		m->keylen = (int) (p - 1 - m->key);
+		m->key_escaped = escaped;
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':')
+			break;
+		p = skip_ws(p + 1, end);
+		if (p >= end)
+			break;
+		m->value.ptr = p;
+		p = validated_value_end(p, end, &blk, &m->value.type);
+		if (p == NULL)
+			break;
+		m->value.len = (int) (p - m->value.ptr);
+		p = skip_ws(p, end);
+		if (p < end && *p == ',')
+			p = skip_ws(p + 1, end);
+		else if (p < end && *p == '}' && p + 1 == end)
+			return true;
+		else
+			break;
+	}
+	elog(ERROR, "trail: could not rescan a validated JSON object");
+	return false;				/* keep compiler quiet */
 }
 
 /*
@@ -817,6 +913,7 @@ TrailSlice
 trail_json_element(TrailSlice array, int n)
 {
 	TrailSlice	none = {NULL, 0, TRAIL_JSON_NONE};
+	TrailStringBlock blk = {NULL, 0};
 	const char *p;
 	const char *end;
 	int			i;
@@ -827,21 +924,18 @@ trail_json_element(TrailSlice array, int n)
 	p = skip_ws(array.ptr + 1, end);
 	for (i = 0; p < end; i++)
 	{
-		TrailScan	scan = {0};
+		TrailSlice	v;
 
-		scan.at_eof = true;
-		if (trail_json_scan(p, end, &scan) != TRAIL_SCAN_DONE)
+		v.ptr = p;
+		p = validated_value_end(p, end, &blk, &v.type);
+		if (p == NULL)
 			return none;
 		if (i == n)
 		{
-			TrailSlice	v;
-
-			v.ptr = skip_ws(p, end);
-			v.len = (int) (scan.end - v.ptr);
-			v.type = scan.type;
+			v.len = (int) (p - v.ptr);
 			return v;
 		}
-		p = skip_ws(scan.end, end);
+		p = skip_ws(p, end);
 		if (p < end && *p == ',')
 			p = skip_ws(p + 1, end);
 	}
