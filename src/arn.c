@@ -114,7 +114,7 @@ set_field(Datum *values, bool *nulls, int field, const char *s, int len)
 		nulls[field] = true;
 		return;
 	}
-	values[field] = PointerGetDatum(cstring_to_text_with_len(s, len));
+	values[field] = PointerGetDatum(trail_text_from_bytes(s, len));
 	nulls[field] = false;
 }
 

@@ -485,7 +485,7 @@ string_text(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
 	if (memchr(STR_PTR(v), '\\', STR_LEN(v)) == NULL)
 	{
 		s = palloc(STR_LEN(v) + 1);
-		memcpy(s, STR_PTR(v), STR_LEN(v));
+		trail_copy_bytes(s, STR_PTR(v), STR_LEN(v));
 		s[STR_LEN(v)] = '\0';
 		*len = STR_LEN(v);
 	}
@@ -512,12 +512,12 @@ text_value(TrailDecoder *dec, const char *field, TrailSlice v, int flags,
 	if ((!dec->convert_encoding || !(flags & TRAIL_JSON_NON_ASCII)) &&
 		memchr(STR_PTR(v), '\\', STR_LEN(v)) == NULL)
 	{
-		*value = PointerGetDatum(cstring_to_text_with_len(STR_PTR(v), STR_LEN(v)));
+		*value = PointerGetDatum(trail_text_from_bytes(STR_PTR(v), STR_LEN(v)));
 		return true;
 	}
 	if (!string_text(dec, field, v, flags, &s, &len, err))
 		return false;
-	*value = PointerGetDatum(cstring_to_text_with_len(s, len));
+	*value = PointerGetDatum(trail_text_from_bytes(s, len));
 	return true;
 }
 
@@ -991,7 +991,7 @@ actor_value(TrailDecoder *dec, int column, TrailSlice ui, Datum *value,
 	len = strlen(s);
 	if (!to_server(dec, trail_columns[column].name, &s, &len, err))
 		return false;
-	*value = PointerGetDatum(cstring_to_text_with_len(s, len));
+	*value = PointerGetDatum(trail_text_from_bytes(s, len));
 	*isnull = false;
 	return true;
 }
@@ -1078,7 +1078,7 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 					if ((rec->flags & TRAIL_JSON_NON_ASCII) &&
 						!to_server(dec, "raw", &s, &len, err))
 						return false;
-					values[i] = PointerGetDatum(cstring_to_text_with_len(s, len));
+					values[i] = PointerGetDatum(trail_text_from_bytes(s, len));
 				}
 				isnull[i] = false;
 				continue;

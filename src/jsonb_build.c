@@ -329,7 +329,7 @@ write_padding(JsonbWriter *w)
 static inline void
 write_bytes(JsonbWriter *w, const void *bytes, Size len)
 {
-	memcpy(w->data + w->len, bytes, len);
+	trail_copy_bytes(w->data + w->len, bytes, len);
 	w->len += len;
 }
 
