@@ -438,12 +438,12 @@ string_equals(TrailSlice v, const char *lit)
 
 	if (v.type != TRAIL_JSON_STRING)
 		return false;
-	if (STR_LEN(v) == len && memcmp(STR_PTR(v), lit, len) == 0)
+	if (STR_LEN(v) == len && trail_bytes_equal(STR_PTR(v), lit, len))
 		return true;
 	if (STR_LEN(v) <= len)
 		return false;			/* escapes only make text shorter */
 	text = plain_text(v, &textlen);
-	return textlen == len && memcmp(text, lit, len) == 0;
+	return textlen == len && trail_bytes_equal(text, lit, len);
 }
 
 /*
@@ -1033,7 +1033,7 @@ decode_columns(TrailDecoder *dec, const TrailRecord *rec,
 			int			k = dec->bykey[j];
 
 			/* the last of duplicate keys wins, as in jsonb */
-			if (memcmp(key, dec->keys[k], keylen) == 0)
+			if (trail_bytes_equal(key, dec->keys[k], keylen))
 			{
 				dec->slots[k] = m->value;
 				break;

@@ -34,6 +34,18 @@
 #define TRAIL_NUMERIC_MAX_WEIGHT_DIGITS 131072
 #define TRAIL_NUMERIC_MAX_SCALE 16383
 
+#define H16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+const int8	trail_hex_values[256] = {
+	H16(-1), H16(-1), H16(-1),
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,	/* '0'-'9' */
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,	/* 'A'-'F' */
+	H16(-1),
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,	/* 'a'-'f' */
+	H16(-1),
+	H16(-1), H16(-1), H16(-1), H16(-1), H16(-1), H16(-1), H16(-1), H16(-1)
+};
+#undef H16
+
 static inline bool
 is_ws(char c)
 {
@@ -864,7 +876,7 @@ trail_json_key_equals(const TrailMember *m, const char *key, int keylen)
 	bool		result;
 
 	if (!m->key_escaped)
-		return m->keylen == keylen && memcmp(m->key, key, keylen) == 0;
+		return m->keylen == keylen && trail_bytes_equal(m->key, key, keylen);
 	/* unescaping never lengthens a key, nor shortens it below a sixth */
 	if (m->keylen < keylen || m->keylen > 6 * keylen)
 		return false;
@@ -896,7 +908,7 @@ trail_json_get(const TrailMemberIndex *index, const char *key)
 		{
 			if (m->keylen == keylen &&
 				(keylen == 0 || m->key[0] == key[0]) &&
-				memcmp(m->key, key, keylen) == 0)
+				trail_bytes_equal(m->key, key, keylen))
 				return m->value;
 		}
 		else if (trail_json_key_equals(m, key, keylen))

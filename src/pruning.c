@@ -1514,7 +1514,7 @@ member_differs(const TrailRecord *rec, const char *key, const char *s,
 	if (v.type != TRAIL_JSON_STRING)
 		return false;
 	/* the usual case: no escape, compare the bytes */
-	if (v.len - 2 == len && memcmp(v.ptr + 1, s, len) == 0)
+	if (v.len - 2 == len && trail_bytes_equal(v.ptr + 1, s, len))
 		return false;
 	*value = record_member_text(rec, key);
 	return *value != NULL && strcmp(*value, s) != 0;

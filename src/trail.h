@@ -246,6 +246,44 @@ trail_copy_bytes(void *dst, const void *src, size_t n)
 #endif
 }
 
+/*
+ * memcmp(a, b, n) == 0 for the short keys a record's members are matched
+ * by, written out for the same reason as trail_copy_bytes(), and because
+ * most compares fail at once: loads that overlap cover 4 to 16 bytes
+ * without a loop.
+ */
+static inline bool
+trail_bytes_equal(const char *a, const char *b, size_t n)
+{
+	if (n >= 8 && n <= 16)
+	{
+		uint64		a0,
+					a1,
+					b0,
+					b1;
+
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + n - 8, 8);
+		memcpy(&b1, b + n - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	if (n >= 4 && n < 8)
+	{
+		uint32		a0,
+					a1,
+					b0,
+					b1;
+
+		memcpy(&a0, a, 4);
+		memcpy(&b0, b, 4);
+		memcpy(&a1, a + n - 4, 4);
+		memcpy(&b1, b + n - 4, 4);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
 /* cstring_to_text_with_len(), copying with trail_copy_bytes() */
 static inline text *
 trail_text_from_bytes(const char *s, int len)
@@ -257,17 +295,17 @@ trail_text_from_bytes(const char *s, int len)
 	return t;
 }
 
-/* the value of a hexadecimal digit, or -1 (inline: the scanner's hot path) */
+/*
+ * The value of a hexadecimal digit, or -1.  A table, not comparisons: the
+ * digits of an eventID are letters or not at random, and branches on them
+ * were mispredicted half the time (json_scan.c holds it).
+ */
+extern const int8 trail_hex_values[256];
+
 static inline int
 trail_hex_digit(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return trail_hex_values[(unsigned char) c];
 }
 
 extern TrailScanStatus trail_json_scan(const char *p, const char *end,
