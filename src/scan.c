@@ -270,7 +270,13 @@ trail_scan_begin(TrailReport *report, int noutputs, const TrailOutput *outputs)
 
 	st->cxt = cxt;
 	st->file_cxt = AllocSetContextCreate(cxt, "trail file", ALLOCSET_DEFAULT_SIZES);
-	st->row_cxt = AllocSetContextCreate(cxt, "trail row", ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * A row of every column takes some tens of kB: a first block that holds
+	 * it is kept across resets, instead of a malloc and free of the blocks
+	 * after it for every row.
+	 */
+	st->row_cxt = AllocSetContextCreate(cxt, "trail row", 0, 64 * 1024,
+										ALLOCSET_DEFAULT_MAXSIZE);
 	st->report = report;
 	st->decoder = trail_decoder_create(noutputs, outputs);
 	st->errcb.callback = scan_error_callback;
