@@ -1230,6 +1230,12 @@ SELECT (doc->>'eventTime')::timestamptz AS event_time,
             for q, what in (("all_rows", "count(t)"), ("all_copy", "COPY")):
                 ratio("%s every column (%s) <= 2.5x zlib floor" % (name, what), sysid, q, "floor",
                       self.get(sysid, q), floor, 2.5)
+        sc = self.get("trail_store", "all_copy")
+        if sc is not None and floor:
+            # what PostgreSQL's output functions and COPY take on these rows
+            # alone: a heap table of them, no file read at all
+            T.append({"target": "every column (COPY) from a heap table (trail store)", "status": "info",
+                      "detail": "%.2fx zlib floor (%.3f s): PostgreSQL's own share of the COPY rows" % (sc / floor, sc)})
         for q in self.TABLE_QUERIES:
             ratio("trail.read within 1.1x of the FDW: %s" % dict(LABELS)[q], "trail_srf", q, "trail_fdw",
                   self.get("trail_srf", q), self.get("trail_fdw", q), 1.1)
