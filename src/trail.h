@@ -53,9 +53,7 @@
 #include "utils/array.h"
 #include "utils/timestamp.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "bytes.h"
 
 /* ----------------------------------------------------------------
  * error.c: soft errors.  The reading layers (byte_source.c,
@@ -186,114 +184,6 @@ typedef struct TrailScan
 } TrailScan;
 
 #define TRAIL_JSON_MAX_DEPTH 1000
-
-/*
- * memcpy for the short strings rows are built from (text values, jsonb
- * scalars), written out: on CPUs with AVX-512, glibc's memcpy ran these
- * copies at less than half their speed in every scan of a session but the
- * first (README, "Reading notes"), and a row makes dozens of them.
- */
-static inline void
-trail_copy_bytes(void *dst, const void *src, size_t n)
-{
-#ifdef __SSE2__
-	char	   *d = (char *) dst;
-	const char *s = (const char *) src;
-
-	if (n >= 16)
-	{
-		size_t		i;
-
-		for (i = 0; i + 16 < n; i += 16)
-			_mm_storeu_si128((__m128i *) (d + i),
-							 _mm_loadu_si128((const __m128i *) (s + i)));
-		/* the last 16 bytes, overlapping the loop's last store */
-		_mm_storeu_si128((__m128i *) (d + n - 16),
-						 _mm_loadu_si128((const __m128i *) (s + n - 16)));
-	}
-	else if (n >= 8)
-	{
-		uint64		a,
-					b;
-
-		memcpy(&a, s, 8);
-		memcpy(&b, s + n - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + n - 8, &b, 8);
-	}
-	else if (n >= 4)
-	{
-		uint32		a,
-					b;
-
-		memcpy(&a, s, 4);
-		memcpy(&b, s + n - 4, 4);
-		memcpy(d, &a, 4);
-		memcpy(d + n - 4, &b, 4);
-	}
-	else if (n > 0)
-	{
-		char		a = s[0],
-					b = s[n / 2],
-					c = s[n - 1];
-
-		d[0] = a;
-		d[n / 2] = b;
-		d[n - 1] = c;
-	}
-#else
-	memcpy(dst, src, n);
-#endif
-}
-
-/*
- * memcmp(a, b, n) == 0 for the short keys a record's members are matched
- * by, written out for the same reason as trail_copy_bytes(), and because
- * most compares fail at once: loads that overlap cover 4 to 16 bytes
- * without a loop.
- */
-static inline bool
-trail_bytes_equal(const char *a, const char *b, size_t n)
-{
-	if (n >= 8 && n <= 16)
-	{
-		uint64		a0,
-					a1,
-					b0,
-					b1;
-
-		memcpy(&a0, a, 8);
-		memcpy(&b0, b, 8);
-		memcpy(&a1, a + n - 8, 8);
-		memcpy(&b1, b + n - 8, 8);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	if (n >= 4 && n < 8)
-	{
-		uint32		a0,
-					a1,
-					b0,
-					b1;
-
-		memcpy(&a0, a, 4);
-		memcpy(&b0, b, 4);
-		memcpy(&a1, a + n - 4, 4);
-		memcpy(&b1, b + n - 4, 4);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	return memcmp(a, b, n) == 0;
-}
-
-/* cstring_to_text_with_len(), copying with trail_copy_bytes() */
-static inline text *
-trail_text_from_bytes(const char *s, int len)
-{
-	text	   *t = (text *) palloc(len + VARHDRSZ);
-
-	SET_VARSIZE(t, len + VARHDRSZ);
-	trail_copy_bytes(VARDATA(t), s, len);
-	return t;
-}
 
 /*
  * The value of a hexadecimal digit, or -1.  A table, not comparisons: the
