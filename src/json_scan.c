@@ -770,11 +770,16 @@ validated_value_end(const char *p, const char *end, TrailStringBlock *blk,
 			*type = TRAIL_JSON_NULL;
 			return end - p >= 4 ? p + 4 : NULL;
 		default:
-			*type = TRAIL_JSON_NUMBER;
-			while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' ||
-							   *p == '+' || *p == '.' || *p == 'e' || *p == 'E'))
-				p++;
-			return p;
+			{
+				const char *start = p;
+
+				*type = TRAIL_JSON_NUMBER;
+				while (p < end && ((*p >= '0' && *p <= '9') || *p == '-' ||
+								   *p == '+' || *p == '.' || *p == 'e' ||
+								   *p == 'E'))
+					p++;
+				return p > start ? p : NULL;
+			}
 	}
 	while (p < end)
 	{
@@ -950,6 +955,8 @@ trail_json_element(TrailSlice array, int n)
 		p = skip_ws(p, end);
 		if (p < end && *p == ',')
 			p = skip_ws(p + 1, end);
+		else if (p < end)
+			return none;		/* not validated: never loop on it */
 	}
 	return none;
 }
