@@ -799,7 +799,9 @@ validated_value_end(const char *p, const char *end, TrailStringBlock *blk,
  * Index the members of an object value.  The value must have been validated
  * already (it is part of a scanned record), so that this walk is
  * validated_value_end's, not the scanner's: the decoder indexes a few nested
- * objects of every record.  Returns false if it is not an object.
+ * objects of every record.  obj must be exactly the object, from its '{' to
+ * its '}' (a member's value or an element is).  Returns false if it is not
+ * an object.
  */
 bool
 trail_json_members(TrailSlice obj, TrailMemberIndex *index)
@@ -843,7 +845,7 @@ trail_json_members(TrailSlice obj, TrailMemberIndex *index)
 		else
 			break;
 	}
-	elog(ERROR, "trail: could not rescan a validated JSON object");
+	elog(ERROR, "trail: could not walk a validated JSON object");
 	return false;				/* keep compiler quiet */
 }
 

@@ -270,6 +270,7 @@ trail_scan_begin(TrailReport *report, int noutputs, const TrailOutput *outputs)
 
 	st->cxt = cxt;
 	st->file_cxt = AllocSetContextCreate(cxt, "trail file", ALLOCSET_DEFAULT_SIZES);
+
 	/*
 	 * A row of every column takes some tens of kB: a first block that holds
 	 * it is kept across resets, instead of a malloc and free of the blocks
