@@ -244,5 +244,72 @@ ok($ok && defined $nbad && $nbad == 0,
   or diag $ok ? "$nbad records differ" : "error: $err";
 cmp_ok($nvalues // 0, '>', 1000, "and there are many of them ($nvalues)");
 
+# The decoder walks nested objects and arrays of a record the scanner has
+# validated without validating them again (json_scan.c): whitespace at
+# every place JSON allows it must not change a value.  Every plain event
+# file is written again with blanks around each of { } [ ] : , (outside
+# strings; the tokens stay as they are), and the two trees must give the
+# same rows: every column but raw and source_file, and field paths into
+# nested objects and array elements.
+my $spaced = PostgreSQL::Test::Utils::tempdir();
+my $plain = PostgreSQL::Test::Utils::tempdir();
+my $nspaced = 0;
+
+sub write_file
+{
+	my ($path, $text) = @_;
+	open my $fh, '>', $path or die "$path: $!";
+	print $fh $text;
+	close $fh;
+}
+for my $rel (@files)
+{
+	next unless $rel =~ /\.json$/ && !exists $expect_error{$rel};
+	my $text = slurp_file("$corpus/$rel");
+	next unless $text =~ /"event(?:Version|Name|ID|Source|Time)"\s*:/;
+	(my $flat = $rel) =~ s{/}{__}g;
+	write_file("$plain/$flat", $text);
+	$text =~ s/("(?:[^"\\]|\\.)*")|([{}\[\]:,])/defined $1 ? $1 : " \n\t$2\r\n "/ge;
+	write_file("$spaced/$flat", $text);
+	$nspaced++;
+}
+my $columns = $node->safe_psql('postgres', q{
+	SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum)
+	FROM pg_attribute
+	WHERE attrelid = 'trail.event'::regclass AND attnum > 0 AND NOT attisdropped
+	  AND attname NOT IN ('raw', 'source_file')});
+my $fields = join(', ',
+	"a text OPTIONS (field 'resources[0].ARN')",
+	"b jsonb OPTIONS (field 'resources[1]')",
+	"c jsonb OPTIONS (field 'userIdentity.sessionContext.attributes')",
+	"d text OPTIONS (field 'userIdentity.sessionContext.sessionIssuer.userName')",
+	"e jsonb OPTIONS (field 'requestParameters.instancesSet.items[0]')",
+	"f text OPTIONS (field 'tlsDetails.tlsVersion')",
+	"source_file text");
+$node->safe_psql('postgres', qq{
+	CREATE SERVER corpus_files FOREIGN DATA WRAPPER trail_fdw;
+	CREATE FOREIGN TABLE plain_paths ($fields) SERVER corpus_files
+	  OPTIONS (location '$plain');
+	CREATE FOREIGN TABLE spaced_paths ($fields) SERVER corpus_files
+	  OPTIONS (location '$spaced');});
+my %rows;
+for my $tree ([ plain => $plain ], [ spaced => $spaced ])
+{
+	my ($name, $path) = @$tree;
+	$rows{$name} = $node->safe_psql('postgres', qq{
+		SELECT count(*), md5(string_agg(row($columns)::text, '|'
+		         ORDER BY reverse(split_part(reverse(source_file), '/', 1)), record_index))
+		FROM trail.read('$path');
+		SELECT count(a), count(b), count(c), count(d), count(e), count(f),
+		       md5(string_agg(row(a, b, c, d, e, f)::text, '|'
+		         ORDER BY reverse(split_part(reverse(source_file), '/', 1)), a, b::text, c::text, d, e::text, f))
+		FROM ${name}_paths;});
+}
+cmp_ok($nspaced, '>', 10, "plain event files written with blanks everywhere ($nspaced)");
+is($rows{spaced}, $rows{plain},
+	'blanks at every place JSON allows them change no column and no field path')
+  or diag "plain:\n$rows{plain}\nspaced:\n$rows{spaced}";
+note "rows and field paths: $rows{plain}";
+
 $node->stop;
 done_testing();
