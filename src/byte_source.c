@@ -286,8 +286,9 @@ whole_buffer(WholeBuffer *wb, size_t need, size_t max)
 /*
  * A fill of a layer over a file filled its input chunk: when it was the
  * file's first chunk, the layer holds the spare set and the file is at most
- * TRAIL_WHOLE_MAX_INPUT, read the rest of it too, so that the input is the whole file and
- * libdeflate can take its members.  The window stays the first chunk.
+ * TRAIL_WHOLE_MAX_INPUT, read the rest of it too, so that the input is the
+ * whole file and libdeflate can take its members.  The window stays the
+ * first chunk.
  * False with err filled on a read error.
  */
 static bool
